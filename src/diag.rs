@@ -1,6 +1,6 @@
-//! Errors of every stage, and their rendering (LANGUAGE.md, "Running and diagnostics").
+//! Errors of every stage (rendered by [`crate::driver`]).
 
-use crate::span::{LineIndex, Span};
+use crate::span::Span;
 
 /// A compile-time error (lexer, parser, checker or compiler): a message and where.
 #[derive(Debug, Clone, PartialEq)]

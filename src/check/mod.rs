@@ -1,2 +1,106 @@
 //! The type checker: enforces LANGUAGE.md's rules, fills in expression types and name
 //! resolution in the AST.
+//!
+//! [`check`] walks the whole program once. It sets [`Expr::ty`](crate::syntax::ast::Expr)
+//! on every expression and [`Name::res`](crate::syntax::ast::Name) on every use of a name,
+//! and returns side tables indexed by [`DeclId`] and [`FnId`] ([`CheckInfo`]).
+//!
+//! Order of work: top-level code is checked first, in source order, so that top-level
+//! code only sees globals already declared. Bodies of functions declared in top-level code
+//! (directly or inside top-level blocks and loops) are checked afterwards, once the types
+//! of all globals are known, because a function may refer to any global of the file. Each
+//! such function sees the scopes that enclosed its declaration (a snapshot taken when the
+//! declaration was reached) plus the complete global scope. Functions nested in other
+//! functions are checked where they are declared.
+//!
+//! After an error the offending expression gets [`Type::Unknown`], which is compatible
+//! with everything, so one mistake does not cascade into many.
+
+mod calls;
+mod checker;
+mod expr;
+mod returns;
+mod stmt;
+mod ty;
+
+#[cfg(test)]
+mod tests;
+
+use crate::diag::CompileError;
+use crate::span::Span;
+use crate::syntax::ast::{DeclId, FnId, Program};
+use crate::types::Type;
+
+/// What the checker found out about a program, for the compiler.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckInfo {
+    /// Indexed by DeclId.
+    pub decls: Vec<DeclInfo>,
+    /// Indexed by FnId.
+    pub fns: Vec<FnInfo>,
+}
+
+/// A variable declaration: `let`, `var`, a parameter or a `for`/`for in` variable.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeclInfo {
+    /// The declared name.
+    pub name: String,
+    /// Its static type (never `void`).
+    pub ty: Type,
+    /// `var` and parameters: true; `let` and the variable of `for x in xs`: false.
+    pub mutable: bool,
+    /// A top-level `let`/`var` (not a local of a top-level block or loop).
+    pub global: bool,
+    /// True when some function body (at any nesting) reads or writes this global.
+    /// The compiler keeps globals that no function touches in fast registers.
+    pub used_by_fn: bool,
+    /// The declared name's span.
+    pub span: Span,
+}
+
+/// A function declared with `fn`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FnInfo {
+    /// The function's name.
+    pub name: String,
+    /// Its type, a `Type::Func`.
+    pub ty: Type,
+    /// The FnId of the enclosing function, None for functions declared at top level
+    /// (including inside top-level blocks).
+    pub parent: Option<FnId>,
+    /// The span of the function's name.
+    pub span: Span,
+}
+
+/// Type-checks `program`, filling in every expression's type and every name's resolution.
+///
+/// On failure returns all errors found, sorted by position.
+pub fn check(program: &mut Program) -> Result<CheckInfo, Vec<CompileError>> {
+    let mut checker = checker::Checker::new(program.decl_count, program.fn_count);
+    checker.program(program);
+    checker.finish()
+}
+
+/// Placeholder for a declaration id the checker never saw (only possible with a
+/// malformed AST); keeps [`CheckInfo::decls`] indexable by every `DeclId`.
+fn missing_decl(id: DeclId) -> DeclInfo {
+    DeclInfo {
+        name: format!("<decl {id}>"),
+        ty: Type::Unknown,
+        mutable: false,
+        global: false,
+        used_by_fn: false,
+        span: Span::default(),
+    }
+}
+
+/// Placeholder for a function id the checker never saw (only possible with a malformed
+/// AST).
+fn missing_fn(id: FnId) -> FnInfo {
+    FnInfo {
+        name: format!("<fn {id}>"),
+        ty: Type::Unknown,
+        parent: None,
+        span: Span::default(),
+    }
+}

@@ -1,0 +1,278 @@
+//! Expressions: names, literals, operators, indexing, array literals.
+
+use super::checker::Checker;
+use super::ty::{compat, is_one_of, needs_context};
+use crate::span::Span;
+use crate::syntax::ast::{BinOp, Expr, ExprKind, Name, Res, UnOp};
+use crate::types::Type;
+
+impl Checker {
+    /// Checks an expression, sets its `ty` and returns it. `hint` is the type the context
+    /// expects, used to type empty array literals; callers compare the result with what
+    /// they need themselves.
+    pub(super) fn expr(&mut self, e: &mut Expr, hint: Option<&Type>) -> Type {
+        let span = e.span;
+        let ty = match &mut e.kind {
+            ExprKind::Number(_) => Type::Number,
+            ExprKind::Str(_) => Type::String,
+            ExprKind::Bool(_) => Type::Bool,
+            ExprKind::Null => Type::Null,
+            ExprKind::Var(name) => self.var(name),
+            ExprKind::Array(elems) => self.array(elems, span, hint),
+            ExprKind::Unary(op, x) => self.unary(*op, x),
+            ExprKind::Binary(op, l, r) => self.binary(*op, l, r, span),
+            ExprKind::Call(callee, args) => self.call(callee, args, span, hint),
+            ExprKind::Index(array, index) => self.index(array, index, span),
+        };
+        e.ty = ty.clone();
+        ty
+    }
+
+    /// Like [`Checker::expr`], for an expression whose value is used: a `void` value is an
+    /// error (and gives `Unknown`).
+    pub(super) fn value(&mut self, e: &mut Expr, hint: Option<&Type>) -> Type {
+        let t = self.expr(e, hint);
+        if t == Type::Void {
+            self.error(e.span, "void value cannot be used");
+            return Type::Unknown;
+        }
+        t
+    }
+
+    fn var(&mut self, name: &mut Name) -> Type {
+        let (res, ty) = self.lookup(&name.name, name.span);
+        name.res = res;
+        if let Res::Builtin(b) = res {
+            if b.signature().is_none() {
+                self.error(name.span, format!("'{}' can only be called", name.name));
+                return Type::Unknown;
+            }
+        }
+        ty
+    }
+
+    fn unary(&mut self, op: UnOp, x: &mut Expr) -> Type {
+        let t = self.value(x, None);
+        self.unary_result(op, &t, x.span)
+    }
+
+    /// The type of a unary operation on an operand of type `t` (reports misuse). Kept
+    /// out of [`Checker::unary`] so the recursive path has small stack frames.
+    fn unary_result(&mut self, op: UnOp, t: &Type, span: Span) -> Type {
+        match op {
+            UnOp::Neg => {
+                if !is_one_of(t, &[Type::Number]) {
+                    self.error(span, format!("operator '-' needs numbers, found {t}"));
+                }
+                Type::Number
+            }
+            UnOp::Not => {
+                if !is_one_of(t, &[Type::Bool]) {
+                    self.error(span, format!("operator '!' needs a bool, found {t}"));
+                }
+                Type::Bool
+            }
+        }
+    }
+
+    fn binary(&mut self, op: BinOp, l: &mut Expr, r: &mut Expr, span: Span) -> Type {
+        let equality = matches!(op, BinOp::Eq | BinOp::Ne);
+        let (lt, rt) = if equality && needs_context(l) && !needs_context(r) {
+            let rt = self.value(r, None);
+            let lt = self.value(l, Some(&rt));
+            (lt, rt)
+        } else {
+            let lt = self.value(l, None);
+            let rt = self.value(r, if equality { Some(&lt) } else { None });
+            (lt, rt)
+        };
+        self.binary_result(op, (l.span, &lt), (r.span, &rt), span)
+    }
+
+    /// The type of a binary operation on operands of types `lt` and `rt` (reports misuse).
+    /// Kept out of [`Checker::binary`] so the recursive path has small stack frames.
+    fn binary_result(
+        &mut self,
+        op: BinOp,
+        (lspan, lt): (Span, &Type),
+        (rspan, rt): (Span, &Type),
+        span: Span,
+    ) -> Type {
+        let sym = op.symbol();
+        match op {
+            BinOp::Add => match (lt, rt) {
+                (Type::Number, Type::Number) => Type::Number,
+                (Type::String, Type::String) => Type::String,
+                (Type::Unknown, _) | (_, Type::Unknown) => Type::Unknown,
+                _ => {
+                    self.error(
+                        span,
+                        format!("operator '+' needs two numbers or two strings, found {lt} and {rt}"),
+                    );
+                    Type::Unknown
+                }
+            },
+            BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod => {
+                self.operands(sym, "numbers", &Type::Number, (lspan, lt), (rspan, rt));
+                Type::Number
+            }
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                let ok = match (lt, rt) {
+                    (Type::Unknown, _) | (_, Type::Unknown) => true,
+                    (Type::Number, Type::Number) | (Type::String, Type::String) => true,
+                    _ => false,
+                };
+                if !ok {
+                    self.error(
+                        span,
+                        format!(
+                            "operator '{sym}' needs two numbers or two strings, found {lt} and {rt}"
+                        ),
+                    );
+                }
+                Type::Bool
+            }
+            BinOp::Eq | BinOp::Ne => {
+                if !compat(lt, rt) {
+                    self.error(
+                        span,
+                        format!(
+                            "operator '{sym}' needs two operands of the same type, found {lt} and {rt}"
+                        ),
+                    );
+                }
+                Type::Bool
+            }
+            BinOp::And | BinOp::Or => {
+                self.operands(sym, "bools", &Type::Bool, (lspan, lt), (rspan, rt));
+                Type::Bool
+            }
+        }
+    }
+
+    /// Reports the first operand of `sym` whose type is not `want`.
+    fn operands(
+        &mut self,
+        sym: &str,
+        plural: &str,
+        want: &Type,
+        (lspan, lt): (Span, &Type),
+        (rspan, rt): (Span, &Type),
+    ) {
+        for (span, t) in [(lspan, lt), (rspan, rt)] {
+            if !is_one_of(t, std::slice::from_ref(want)) {
+                self.error(span, format!("operator '{sym}' needs {plural}, found {t}"));
+                return;
+            }
+        }
+    }
+
+    /// `array[index]` (also an assignment target): the element type.
+    pub(super) fn index(&mut self, array: &mut Expr, index: &mut Expr, span: Span) -> Type {
+        let at = self.value(array, None);
+        let it = self.value(index, Some(&Type::Number));
+        self.index_result(&at, (index.span, &it), span)
+    }
+
+    /// The element type of indexing a value of type `at` with one of type `it` (reports
+    /// misuse). Kept out of [`Checker::index`] so the recursive path has small frames.
+    fn index_result(&mut self, at: &Type, (ispan, it): (Span, &Type), span: Span) -> Type {
+        let elem = match at {
+            Type::Array(e) => (**e).clone(),
+            Type::Unknown => Type::Unknown,
+            Type::String => {
+                self.error(span, "cannot index a string; use charAt");
+                Type::Unknown
+            }
+            other => {
+                self.error(
+                    span,
+                    format!("cannot index a value of type {other}; expected an array"),
+                );
+                Type::Unknown
+            }
+        };
+        if !is_one_of(it, &[Type::Number]) {
+            self.error(
+                ispan,
+                format!("type mismatch in array index: expected number, found {it}"),
+            );
+        }
+        elem
+    }
+
+    /// An array literal. Elements that fix their own type are checked first; the first
+    /// one's type is the element type, and the others (including empty literals, which
+    /// take it as their expected type) must match it. Without such an element the
+    /// element type comes from `hint`.
+    fn array(&mut self, elems: &mut [Expr], span: Span, hint: Option<&Type>) -> Type {
+        let hint_elem = hint.and_then(elem_hint);
+        if elems.iter().all(needs_context) {
+            if let Some(t) = self.array_from_context(elems.is_empty(), span, hint) {
+                return t;
+            }
+        }
+        let mut base: Option<Type> = None;
+        // Elements that fix their own type first, then the empty literals.
+        for empties in [false, true] {
+            for e in elems.iter_mut() {
+                if needs_context(e) == empties {
+                    let h = base.as_ref().or(hint_elem.as_ref());
+                    let t = self.value(e, h);
+                    self.unify_element(&mut base, t, e.span);
+                }
+            }
+        }
+        Type::array(base.unwrap_or(Type::Unknown))
+    }
+
+    /// Adds an element of type `t` to an array literal whose element type so far is
+    /// `base`.
+    fn unify_element(&mut self, base: &mut Option<Type>, t: Type, span: Span) {
+        match base {
+            None | Some(Type::Unknown) => *base = Some(t),
+            Some(b) => {
+                if !compat(b, &t) {
+                    self.mismatch(span, "array elements must have the same type", b, &t);
+                }
+            }
+        }
+    }
+
+    /// For an array literal whose elements cannot fix its type: its type when the
+    /// context decides it (`Some`, after reporting when it cannot), or `None` when the
+    /// elements are to be checked with the expected element type.
+    fn array_from_context(&mut self, empty: bool, span: Span, hint: Option<&Type>) -> Option<Type> {
+        match hint {
+            None => {
+                self.error(
+                    span,
+                    "cannot infer the type of an empty array literal; add a type annotation",
+                );
+                Some(Type::Unknown)
+            }
+            Some(h @ (Type::Array(_) | Type::Unknown)) => empty.then(|| h.clone()),
+            Some(h) => {
+                self.error(
+                    span,
+                    format!("type mismatch: expected {h}, found an array literal"),
+                );
+                Some(Type::Unknown)
+            }
+        }
+    }
+
+    /// Reports "`what`: expected `expected`, found `found`" at `span`.
+    pub(super) fn mismatch(&mut self, span: Span, what: &str, expected: &Type, found: &Type) {
+        self.error(span, format!("{what}: expected {expected}, found {found}"));
+    }
+}
+
+/// The expected element type of an array literal whose expected type is `hint`.
+fn elem_hint(hint: &Type) -> Option<Type> {
+    match hint {
+        Type::Array(e) => Some((**e).clone()),
+        Type::Unknown => Some(Type::Unknown),
+        _ => None,
+    }
+}

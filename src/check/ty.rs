@@ -1,0 +1,67 @@
+//! Type annotations and type compatibility.
+
+use super::checker::Checker;
+use crate::syntax::ast::{Expr, ExprKind, TypeAnn};
+use crate::types::Type;
+
+/// Whether a value of type `found` may be used where `expected` is wanted: structural
+/// equality, with `Unknown` (the poison type after an error) matching anything.
+pub(super) fn compat(expected: &Type, found: &Type) -> bool {
+    match (expected, found) {
+        (Type::Unknown, _) | (_, Type::Unknown) => true,
+        (Type::Array(a), Type::Array(b)) => compat(a, b),
+        (Type::Func(f), Type::Func(g)) => {
+            f.params.len() == g.params.len()
+                && f.params.iter().zip(&g.params).all(|(a, b)| compat(a, b))
+                && compat(&f.ret, &g.ret)
+        }
+        _ => expected == found,
+    }
+}
+
+/// Whether `t` is `Unknown` or one of `wanted`.
+pub(super) fn is_one_of(t: &Type, wanted: &[Type]) -> bool {
+    *t == Type::Unknown || wanted.contains(t)
+}
+
+/// Whether an expression is an array literal whose element type cannot be worked out from
+/// its own elements (`[]`, `[[]]`, `[[], []]`): it needs an expected type from context.
+pub(super) fn needs_context(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Array(elems) => elems.iter().all(needs_context),
+        _ => false,
+    }
+}
+
+impl Checker {
+    /// Resolves a written type. `void` is accepted only when `allow_void` (return types).
+    /// Errors are reported and give `Unknown`.
+    pub(super) fn resolve_ann(&mut self, ann: &TypeAnn, allow_void: bool) -> Type {
+        match ann {
+            TypeAnn::Named(name, span) => match name.as_str() {
+                "number" => Type::Number,
+                "string" => Type::String,
+                "bool" => Type::Bool,
+                "null" => Type::Null,
+                "void" if allow_void => Type::Void,
+                "void" => {
+                    self.error(*span, "'void' can only be used as a return type");
+                    Type::Unknown
+                }
+                _ => {
+                    self.error(*span, format!("unknown type '{name}'"));
+                    Type::Unknown
+                }
+            },
+            TypeAnn::Array(elem, _) => Type::array(self.resolve_ann(elem, false)),
+            TypeAnn::Func(params, ret, _) => {
+                let params = params
+                    .iter()
+                    .map(|p| self.resolve_ann(p, false))
+                    .collect();
+                let ret = self.resolve_ann(ret, true);
+                Type::func(params, ret)
+            }
+        }
+    }
+}

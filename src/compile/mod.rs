@@ -1,0 +1,294 @@
+//! The compiler: checked AST to register bytecode.
+//!
+//! Each function gets a window of registers: parameters first, then locals in
+//! declaration order, then temporaries, allocated like a stack (`free_reg`) and released
+//! at the end of each statement and block. The checker's types select typed opcodes
+//! (`add_num`, `lt_str`, ...), so the VM never dispatches on operand types. With
+//! `optimize` on (the default), the compiler also folds constant arithmetic, encodes
+//! number literals as immediate operands (`add_num_k`), fuses comparisons with the
+//! branches of `if`/`while`/`for` (`jnlt_num_k`), and keeps top-level variables that no
+//! function touches in registers of the script's frame instead of global slots.
+
+mod expr;
+mod stmt;
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use crate::builtins::Builtin;
+use crate::bytecode::{Function, Module, OpInfo, Opcode, OperandKind, OperandValue};
+use crate::check::CheckInfo;
+use crate::diag::CompileError;
+use crate::span::Span;
+use crate::syntax::ast::{DeclId, FnDecl, Program, Stmt};
+use crate::vm::value::{Str, Value};
+
+/// Registers a frame may use (operands are one byte; the rest is headroom).
+const MAX_REGISTERS: u16 = 250;
+/// Script registers kept for temporaries: top-level variables beyond this go to globals.
+const SCRIPT_VARIABLE_REGISTERS: u16 = 200;
+
+/// Compiler settings.
+#[derive(Debug, Clone, Copy)]
+pub struct CompileOptions {
+    /// Constant folding, immediate operands, fused compare-and-branch, top-level
+    /// variables in registers. Off gives the baseline configuration.
+    pub optimize: bool,
+}
+
+impl Default for CompileOptions {
+    fn default() -> CompileOptions {
+        CompileOptions { optimize: true }
+    }
+}
+
+/// Where a variable lives.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Place {
+    Reg(u8),
+    Global(u16),
+}
+
+/// Compiles a checked program.
+pub fn compile(
+    program: &Program,
+    info: &CheckInfo,
+    options: CompileOptions,
+) -> Result<Module, CompileError> {
+    let mut compiler = Compiler {
+        info,
+        options,
+        places: vec![None; program.decl_count as usize],
+        globals: Vec::new(),
+        functions: vec![None; program.fn_count as usize],
+    };
+    // Functions are compiled before the top-level code (they are hoisted), so the
+    // globals they use get their slots first.
+    for (decl, info) in info.decls.iter().enumerate() {
+        if info.global && (info.used_by_fn || !options.optimize) {
+            compiler.global_slot(decl as DeclId, info.span)?;
+        }
+    }
+    let mut script = FnState::new("<script>".to_string(), Span::default());
+    compiler.block_body(&mut script, &program.stmts, true)?;
+    script.emit(Opcode::RetVoid, &[], Span::default());
+    let script_index = compiler.functions.len();
+    let mut functions: Vec<Function> = compiler
+        .functions
+        .into_iter()
+        .map(|f| f.expect("every function declaration is compiled"))
+        .collect();
+    functions.push(script.finish(0));
+    Ok(Module {
+        functions,
+        globals: compiler.globals,
+        script: script_index as u16,
+    })
+}
+
+struct Compiler<'a> {
+    info: &'a CheckInfo,
+    options: CompileOptions,
+    /// Indexed by DeclId, set when the declaration is compiled.
+    places: Vec<Option<Place>>,
+    /// Names of the global slots.
+    globals: Vec<String>,
+    /// Indexed by FnId.
+    functions: Vec<Option<Function>>,
+}
+
+/// A loop being compiled: where `break` and `continue` go.
+struct LoopCx {
+    breaks: Vec<usize>,
+    continues: Vec<usize>,
+}
+
+/// The function being compiled.
+struct FnState {
+    name: String,
+    span: Span,
+    code: Vec<u8>,
+    lines: Vec<(u32, Span)>,
+    consts: Vec<Value>,
+    /// String constants already in the pool.
+    strings: HashMap<String, u16>,
+    free_reg: u16,
+    max_regs: u16,
+    loops: Vec<LoopCx>,
+}
+
+impl FnState {
+    fn new(name: String, span: Span) -> FnState {
+        FnState {
+            name,
+            span,
+            code: Vec::new(),
+            lines: Vec::new(),
+            consts: Vec::new(),
+            strings: HashMap::new(),
+            free_reg: 0,
+            max_regs: 0,
+            loops: Vec::new(),
+        }
+    }
+
+    fn finish(self, arity: u8) -> Function {
+        Function {
+            name: self.name,
+            arity,
+            // R[0] always exists: a call delivers its result there.
+            num_regs: self.max_regs.max(1),
+            code: self.code,
+            consts: self.consts,
+            lines: self.lines,
+            span: self.span,
+        }
+    }
+
+    /// Allocates the next register.
+    fn alloc(&mut self, span: Span) -> Result<u8, CompileError> {
+        if self.free_reg >= MAX_REGISTERS {
+            return Err(CompileError::new(
+                format!(
+                    "too many registers needed in '{}' (limit {MAX_REGISTERS}): split it into smaller functions",
+                    self.name
+                ),
+                span,
+            ));
+        }
+        let reg = self.free_reg as u8;
+        self.free_reg += 1;
+        self.max_regs = self.max_regs.max(self.free_reg);
+        Ok(reg)
+    }
+
+    /// Encodes one instruction; returns its offset.
+    fn emit(&mut self, op: Opcode, args: &[OperandValue], span: Span) -> usize {
+        let info: &OpInfo = op.info();
+        debug_assert_eq!(info.operands.len(), args.len(), "operands of {}", info.name);
+        let at = self.code.len();
+        self.lines.push((at as u32, span));
+        self.code.push(op.discriminant());
+        for (operand, arg) in info.operands.iter().zip(args) {
+            match (*arg, operand.kind) {
+                (OperandValue::Num(x), OperandKind::F64) => {
+                    self.code.extend_from_slice(&x.to_le_bytes())
+                }
+                (OperandValue::Int(v), kind) => {
+                    self.code
+                        .extend_from_slice(&v.to_le_bytes()[..kind.width()]);
+                }
+                (OperandValue::Num(_), _) => unreachable!("number operand for {}", info.name),
+            }
+        }
+        at
+    }
+
+    /// Sets the jump operand of the instruction at `at` to land on `target`.
+    fn patch(&mut self, at: usize, target: usize) {
+        let op = Opcode::from_u8(self.code[at]).expect("patching an emitted instruction");
+        let operand = op
+            .info()
+            .operands
+            .iter()
+            .find(|o| o.kind == OperandKind::Jump)
+            .expect("patching a jump");
+        let offset = (target as i64 - at as i64) as i32;
+        let pos = at + operand.offset;
+        self.code[pos..pos + 4].copy_from_slice(&offset.to_le_bytes());
+    }
+
+    fn patch_all(&mut self, sites: Vec<usize>, target: usize) {
+        for at in sites {
+            self.patch(at, target);
+        }
+    }
+
+    fn here(&self) -> usize {
+        self.code.len()
+    }
+
+    /// Pool index of a string constant, shared by equal strings.
+    fn string_const(&mut self, text: &str, span: Span) -> Result<u16, CompileError> {
+        if let Some(&k) = self.strings.get(text) {
+            return Ok(k);
+        }
+        let k = u16::try_from(self.consts.len()).map_err(|_| {
+            CompileError::new("too many string constants in one function", span)
+        })?;
+        self.consts.push(Value::Str(Rc::new(Str::new(text))));
+        self.strings.insert(text.to_string(), k);
+        Ok(k)
+    }
+}
+
+/// Operand helpers, so emission reads `emit(op, &[reg(a), num(k), ...])`.
+fn int(v: impl Into<i64>) -> OperandValue {
+    OperandValue::Int(v.into())
+}
+
+fn num(x: f64) -> OperandValue {
+    OperandValue::Num(x)
+}
+
+impl Compiler<'_> {
+    /// Compiles a function declaration into `self.functions[id]`.
+    fn function(&mut self, decl: &FnDecl) -> Result<(), CompileError> {
+        let mut f = FnState::new(decl.name.clone(), decl.name_span);
+        for param in &decl.params {
+            let reg = f.alloc(param.span)?;
+            self.places[param.decl as usize] = Some(Place::Reg(reg));
+        }
+        self.block_body(&mut f, &decl.body.stmts, false)?;
+        // Reached only by void functions (the checker proved the others return).
+        f.emit(Opcode::RetVoid, &[], decl.body.span);
+        let arity = decl.params.len() as u8;
+        self.functions[decl.id as usize] = Some(f.finish(arity));
+        Ok(())
+    }
+
+    /// Whether declaration `decl` lives in a register: locals always; top-level
+    /// variables when optimizing, no function uses them, and the script has registers
+    /// to spare. The others live in global slots, which functions can reach.
+    fn in_register(&self, f: &FnState, decl: DeclId) -> bool {
+        let info = &self.info.decls[decl as usize];
+        !info.global
+            || (self.places[decl as usize].is_none() && f.free_reg < SCRIPT_VARIABLE_REGISTERS)
+    }
+
+    /// Allocates the global slot of `decl`.
+    fn global_slot(&mut self, decl: DeclId, span: Span) -> Result<u16, CompileError> {
+        let slot = u16::try_from(self.globals.len())
+            .map_err(|_| CompileError::new("too many global variables", span))?;
+        self.globals.push(self.info.decls[decl as usize].name.clone());
+        self.places[decl as usize] = Some(Place::Global(slot));
+        Ok(slot)
+    }
+
+    fn place(&self, decl: DeclId) -> Place {
+        self.places[decl as usize].expect("declarations are compiled before their uses")
+    }
+
+    /// The native-table index of a prelude function.
+    fn native(&self, builtin: Builtin) -> u8 {
+        crate::vm::natives::index_of(builtin).expect("fixed-signature prelude functions are natives")
+    }
+
+    /// A block's statements, with function declarations compiled first (they are
+    /// hoisted). Releases the block's registers at its end.
+    fn block_body(&mut self, f: &mut FnState, stmts: &[Stmt], top_level: bool) -> Result<(), CompileError> {
+        for stmt in stmts {
+            if let Stmt::Fn(decl) = stmt {
+                self.function(decl)?;
+            }
+        }
+        let mark = f.free_reg;
+        for stmt in stmts {
+            self.stmt(f, stmt)?;
+        }
+        if !top_level {
+            f.free_reg = mark;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,276 @@
+//! Compiling statements and control flow.
+
+use super::{int, num, Compiler, FnState, LoopCx, Place};
+use crate::bytecode::Opcode;
+use crate::diag::CompileError;
+use crate::span::Span;
+use crate::syntax::ast::{BinOp, Block, Expr, ExprKind, LValue, Name, Res, Stmt};
+use crate::types::Type;
+
+type Result<T = ()> = std::result::Result<T, CompileError>;
+
+impl Compiler<'_> {
+    pub(super) fn stmt(&mut self, f: &mut FnState, stmt: &Stmt) -> Result {
+        let mark = f.free_reg;
+        match stmt {
+            Stmt::Let {
+                decl, init, span, ..
+            } => {
+                if self.in_register(f, *decl) {
+                    // The register the initializer is evaluated into becomes the
+                    // variable's, kept until the end of its block.
+                    let reg = self.push_expr(f, init)?;
+                    self.places[*decl as usize] = Some(Place::Reg(reg));
+                    return Ok(());
+                }
+                // Evaluated before the slot is bound, so `let x = x + 1` never sees itself.
+                let value = self.any_expr(f, init)?;
+                let slot = match self.places[*decl as usize] {
+                    Some(Place::Global(slot)) => slot,
+                    _ => self.global_slot(*decl, *span)?,
+                };
+                f.emit(Opcode::SetGlobal, &[int(slot), int(value)], *span);
+            }
+            Stmt::Fn(_) => {} // compiled when its block was entered (hoisting)
+            Stmt::Expr(e) => {
+                self.effect_expr(f, e)?;
+            }
+            Stmt::Assign {
+                target,
+                op,
+                value,
+                span,
+            } => self.assign(f, target, *op, value, *span)?,
+            Stmt::IncDec { target, inc, span } => {
+                let one = Expr {
+                    kind: ExprKind::Number(1.0),
+                    span: *span,
+                    ty: Type::Number,
+                };
+                let op = if *inc { BinOp::Add } else { BinOp::Sub };
+                self.compound_var(f, target, op, &one, *span)?;
+            }
+            Stmt::If {
+                cond, then, els, ..
+            } => self.if_stmt(f, cond, then, els.as_deref())?,
+            Stmt::While { cond, body, span } => {
+                self.loop_stmt(f, Some(cond), None, body, *span)?;
+            }
+            Stmt::For {
+                init,
+                cond,
+                step,
+                body,
+                span,
+            } => {
+                if let Some(init) = init {
+                    self.stmt(f, init)?;
+                    // The loop variable keeps its register for the loop's duration.
+                }
+                self.loop_stmt(f, cond.as_ref(), step.as_deref(), body, *span)?;
+            }
+            Stmt::ForIn {
+                decl,
+                iter,
+                body,
+                span,
+                ..
+            } => self.for_in(f, *decl, iter, body, *span)?,
+            Stmt::Break(span) => {
+                let at = f.emit(Opcode::Jump, &[int(0)], *span);
+                f.loops
+                    .last_mut()
+                    .expect("the checker rejects break outside loops")
+                    .breaks
+                    .push(at);
+            }
+            Stmt::Continue(span) => {
+                let at = f.emit(Opcode::Jump, &[int(0)], *span);
+                f.loops
+                    .last_mut()
+                    .expect("the checker rejects continue outside loops")
+                    .continues
+                    .push(at);
+            }
+            Stmt::Return(value, span) => match value {
+                Some(e) => {
+                    let reg = self.any_expr(f, e)?;
+                    f.emit(Opcode::Ret, &[int(reg)], *span);
+                }
+                None => {
+                    f.emit(Opcode::RetVoid, &[], *span);
+                }
+            },
+            Stmt::Block(block) => self.block(f, block)?,
+        }
+        f.free_reg = mark;
+        Ok(())
+    }
+
+    fn block(&mut self, f: &mut FnState, block: &Block) -> Result {
+        self.block_body(f, &block.stmts, false)
+    }
+
+    fn if_stmt(&mut self, f: &mut FnState, cond: &Expr, then: &Block, els: Option<&Stmt>) -> Result {
+        let to_else = self.cond_jump(f, cond, false)?;
+        self.block(f, then)?;
+        match els {
+            None => {
+                let here = f.here();
+                f.patch_all(to_else, here);
+            }
+            Some(els) => {
+                let to_end = f.emit(Opcode::Jump, &[int(0)], els.span());
+                let here = f.here();
+                f.patch_all(to_else, here);
+                self.stmt(f, els)?;
+                let end = f.here();
+                f.patch(to_end, end);
+            }
+        }
+        Ok(())
+    }
+
+    /// `while` and C-style `for`, with the test at the bottom so that each iteration
+    /// runs one branch instead of two.
+    fn loop_stmt(
+        &mut self,
+        f: &mut FnState,
+        cond: Option<&Expr>,
+        step: Option<&Stmt>,
+        body: &Block,
+        span: Span,
+    ) -> Result {
+        let always = cond.is_none_or(|c| matches!(c.kind, ExprKind::Bool(true)));
+        let to_test = (!always).then(|| f.emit(Opcode::Jump, &[int(0)], span));
+        let top = f.here();
+        f.loops.push(LoopCx {
+            breaks: Vec::new(),
+            continues: Vec::new(),
+        });
+        self.block(f, body)?;
+        let lp = f.loops.pop().expect("pushed above");
+        let continue_target = f.here();
+        f.patch_all(lp.continues, continue_target);
+        if let Some(step) = step {
+            self.stmt(f, step)?;
+        }
+        if let Some(at) = to_test {
+            let test = f.here();
+            f.patch(at, test);
+        }
+        match cond {
+            Some(cond) if !always => {
+                let back = self.cond_jump(f, cond, true)?;
+                f.patch_all(back, top);
+            }
+            _ => {
+                let at = f.emit(Opcode::Jump, &[int(0)], span);
+                f.patch(at, top);
+            }
+        }
+        let end = f.here();
+        f.patch_all(lp.breaks, end);
+        Ok(())
+    }
+
+    fn for_in(&mut self, f: &mut FnState, decl: u32, iter: &Expr, body: &Block, span: Span) -> Result {
+        let array = self.push_expr(f, iter)?;
+        let counter = f.alloc(span)?;
+        f.emit(Opcode::LoadNum, &[int(counter), num(0.0)], span);
+        let item = f.alloc(span)?;
+        self.places[decl as usize] = Some(Place::Reg(item));
+        let top = f.here();
+        let exit = f.emit(
+            Opcode::ForInNext,
+            &[int(item), int(array), int(counter), int(0)],
+            iter.span,
+        );
+        f.loops.push(LoopCx {
+            breaks: Vec::new(),
+            continues: Vec::new(),
+        });
+        self.block(f, body)?;
+        let lp = f.loops.pop().expect("pushed above");
+        let back = f.emit(Opcode::Jump, &[int(0)], span);
+        f.patch(back, top);
+        f.patch_all(lp.continues, top);
+        let end = f.here();
+        f.patch(exit, end);
+        f.patch_all(lp.breaks, end);
+        Ok(())
+    }
+
+    fn assign(
+        &mut self,
+        f: &mut FnState,
+        target: &LValue,
+        op: Option<BinOp>,
+        value: &Expr,
+        span: Span,
+    ) -> Result {
+        match (target, op) {
+            (LValue::Var(name), None) => match self.var_place(name) {
+                Place::Reg(reg) => {
+                    if Self::writes_destination_early(value) {
+                        let tmp = self.push_expr(f, value)?;
+                        f.emit(Opcode::Mov, &[int(reg), int(tmp)], span);
+                    } else {
+                        self.expr_into(f, value, reg)?;
+                    }
+                }
+                Place::Global(slot) => {
+                    let reg = self.any_expr(f, value)?;
+                    f.emit(Opcode::SetGlobal, &[int(slot), int(reg)], span);
+                }
+            },
+            (LValue::Var(name), Some(op)) => self.compound_var(f, name, op, value, span)?,
+            (LValue::Index { array, index, .. }, None) => {
+                let arr = self.any_expr(f, array)?;
+                let idx = self.any_expr(f, index)?;
+                let src = self.any_expr(f, value)?;
+                f.emit(Opcode::SetIndex, &[int(arr), int(idx), int(src)], span);
+            }
+            (LValue::Index { array, index, .. }, Some(op)) => {
+                // xs, i, read (checked), e, store (checked again).
+                let arr = self.any_expr(f, array)?;
+                let idx = self.any_expr(f, index)?;
+                let cur = f.alloc(span)?;
+                f.emit(Opcode::GetIndex, &[int(cur), int(arr), int(idx)], span);
+                self.binary_into(f, op, &array.ty.elem().cloned().unwrap_or_default(), cur, cur, value, span)?;
+                f.emit(Opcode::SetIndex, &[int(arr), int(idx), int(cur)], span);
+            }
+        }
+        Ok(())
+    }
+
+    /// `x op= e`: reads `x`, evaluates `e`, stores.
+    fn compound_var(&mut self, f: &mut FnState, name: &Name, op: BinOp, value: &Expr, span: Span) -> Result {
+        let ty = self.var_type(name);
+        match self.var_place(name) {
+            Place::Reg(reg) => self.binary_into(f, op, &ty, reg, reg, value, span),
+            Place::Global(slot) => {
+                let cur = f.alloc(span)?;
+                f.emit(Opcode::GetGlobal, &[int(cur), int(slot)], span);
+                self.binary_into(f, op, &ty, cur, cur, value, span)?;
+                f.emit(Opcode::SetGlobal, &[int(slot), int(cur)], span);
+                Ok(())
+            }
+        }
+    }
+
+    /// The place of an assignable name (a variable: the checker rejects the rest).
+    pub(super) fn var_place(&self, name: &Name) -> Place {
+        match name.res {
+            Res::Local(decl) | Res::Global(decl) => self.place(decl),
+            other => unreachable!("assignment to {other:?} passed the checker"),
+        }
+    }
+
+    fn var_type(&self, name: &Name) -> Type {
+        match name.res {
+            Res::Local(decl) | Res::Global(decl) => self.info.decls[decl as usize].ty.clone(),
+            _ => Type::Unknown,
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! The whole pipeline for one source file, and the rendering of its diagnostics
+//! (LANGUAGE.md, "Running and diagnostics").
+
+use std::fmt::Write;
+use std::rc::Rc;
+
+use crate::bytecode::Module;
+use crate::check::{self, CheckInfo};
+use crate::compile::{self, CompileOptions};
+use crate::diag::{CompileError, RuntimeError};
+use crate::span::{LineIndex, Span};
+use crate::syntax::ast::Program;
+use crate::syntax::parser;
+use crate::verify;
+
+/// Parses and type-checks `source`; errors sorted by position.
+pub fn check_source(source: &str) -> Result<(Program, CheckInfo), Vec<CompileError>> {
+    let mut program = parser::parse(source).map_err(|e| vec![e])?;
+    let info = check::check(&mut program)?;
+    Ok((program, info))
+}
+
+/// Parses, checks, compiles and verifies `source`.
+pub fn compile_source(source: &str, options: CompileOptions) -> Result<Rc<Module>, Vec<CompileError>> {
+    let (program, info) = check_source(source)?;
+    let module = compile::compile(&program, &info, options).map_err(|e| vec![e])?;
+    // The compiler only emits verifiable code; a failure here is a compiler bug, reported
+    // as an error rather than run.
+    verify::verify(&module)
+        .map_err(|e| vec![CompileError::new(format!("internal error: bad bytecode: {e}"), Span::default())])?;
+    Ok(Rc::new(module))
+}
+
+/// Terminal styles for diagnostics; all empty when colors are off.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub error: &'static str,
+    pub bold: &'static str,
+    pub dim: &'static str,
+    pub reset: &'static str,
+}
+
+impl Style {
+    pub const PLAIN: Style = Style {
+        error: "",
+        bold: "",
+        dim: "",
+        reset: "",
+    };
+    pub const COLOR: Style = Style {
+        error: "\x1b[1;31m",
+        bold: "\x1b[1m",
+        dim: "\x1b[2;34m",
+        reset: "\x1b[0m",
+    };
+}
+
+/// A source file being reported on.
+pub struct SourceFile<'a> {
+    pub path: &'a str,
+    pub text: &'a str,
+    lines: LineIndex,
+}
+
+impl<'a> SourceFile<'a> {
+    pub fn new(path: &'a str, text: &'a str) -> SourceFile<'a> {
+        SourceFile {
+            path,
+            text,
+            lines: LineIndex::new(text),
+        }
+    }
+
+    /// `path:line:col` of a byte offset.
+    pub fn location(&self, offset: u32) -> String {
+        let (line, col) = self.lines.line_col(self.text, offset);
+        format!("{}:{line}:{col}", self.path)
+    }
+
+    /// The source line of `span` with a caret line under it.
+    fn snippet(&self, out: &mut String, span: Span, style: Style) {
+        let line = self.lines.line_of(span.start);
+        let text = self.lines.line_text(self.text, line);
+        let (_, col) = self.lines.line_col(self.text, span.start);
+        let number = (line + 1).to_string();
+        let gutter = " ".repeat(number.len());
+        // Keep tabs in the caret line so it lines up under the text.
+        let lead: String = text
+            .chars()
+            .take(col - 1)
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
+        let rest_of_line = text.chars().count().saturating_sub(col - 1);
+        let span_chars = self
+            .text
+            .get(span.start as usize..span.end as usize)
+            .map_or(1, |s| s.chars().take_while(|&c| c != '\n').count());
+        let carets = "^".repeat(span_chars.clamp(1, rest_of_line.max(1)));
+        let _ = writeln!(out, "{}{number} |{} {text}", style.dim, style.reset);
+        let _ = writeln!(
+            out,
+            "{}{gutter} |{} {lead}{}{carets}{}",
+            style.dim, style.reset, style.error, style.reset
+        );
+    }
+
+    /// `FILE:LINE:COL: error: MESSAGE`, the line and a caret.
+    pub fn render_compile_error(&self, error: &CompileError, style: Style) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{}{}: {}error:{} {}{}{}",
+            style.bold,
+            self.location(error.span.start),
+            style.error,
+            style.reset,
+            style.bold,
+            error.message,
+            style.reset
+        );
+        self.snippet(&mut out, error.span, style);
+        out
+    }
+
+    /// `error: MESSAGE`, ` --> FILE:LINE:COL`, the line and caret, then the trace.
+    pub fn render_runtime_error(&self, error: &RuntimeError, style: Style) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{}error:{} {}{}{}",
+            style.error, style.reset, style.bold, error.message, style.reset
+        );
+        let _ = writeln!(out, " {}-->{} {}", style.dim, style.reset, self.location(error.span.start));
+        self.snippet(&mut out, error.span, style);
+        for frame in &error.trace {
+            let _ = writeln!(
+                out,
+                "  at {} ({})",
+                frame.function,
+                self.location(frame.span.start)
+            );
+        }
+        out
+    }
+}

@@ -1,0 +1,218 @@
+//! String functions of the prelude. Indices and lengths count Unicode scalar values (Rust
+//! `char`s), as LANGUAGE.md requires.
+//!
+//! ASCII strings take O(1) paths for indexing: functions that index test `s.is_ascii()`
+//! (a fast, vectorized scan), and the `*_hinted` variants take an `ascii` flag instead
+//! for callers that cache it. A wrong `ascii: true` hint for a non-ASCII string never
+//! panics, but indexes bytes instead of scalar values.
+
+use super::number::format_number;
+
+/// Whether `c` is removed by JavaScript's `trim`: the WhiteSpace and LineTerminator sets
+/// (tab, vertical tab, form feed, space, no-break space, BOM, the Unicode `Zs` category,
+/// LF, CR, U+2028 and U+2029; not U+0085 or U+180E).
+pub fn is_js_whitespace(c: char) -> bool {
+    matches!(
+        c,
+        '\u{0009}'
+            | '\u{000A}'
+            | '\u{000B}'
+            | '\u{000C}'
+            | '\u{000D}'
+            | '\u{0020}'
+            | '\u{00A0}'
+            | '\u{1680}'
+            | '\u{2000}'
+            ..='\u{200A}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202F}'
+                | '\u{205F}'
+                | '\u{3000}'
+                | '\u{FEFF}'
+    )
+}
+
+/// Number of Unicode scalar values in `s` (`len` of a string).
+pub fn char_len(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
+    }
+}
+
+/// A `slice`/`substring` bound: `v` truncated toward zero, then clamped to `0 ..= n`
+/// (negative values and NaN give 0, values beyond `n` give `n`).
+pub fn bound(v: f64, n: usize) -> usize {
+    if v.is_nan() || v <= 0.0 {
+        0
+    } else if v >= n as f64 {
+        n
+    } else {
+        // 0 < v < n, so the truncation fits.
+        v as usize
+    }
+}
+
+/// `substring(s, start, end)`: the scalar values `start ..< end` after [`bound`]ing both;
+/// reversed bounds are swapped, as in JavaScript.
+pub fn substring(s: &str, start: f64, end: f64) -> String {
+    substring_hinted(s, s.is_ascii(), start, end).to_owned()
+}
+
+/// [`substring`] borrowing from `s`, with the caller's knowledge of whether `s` is ASCII.
+pub fn substring_hinted(s: &str, ascii: bool, start: f64, end: f64) -> &str {
+    if ascii {
+        let n = s.len();
+        let (a, b) = ordered(bound(start, n), bound(end, n));
+        return s.get(a..b).unwrap_or("");
+    }
+    let n = s.chars().count();
+    let (a, b) = ordered(bound(start, n), bound(end, n));
+    if a == b {
+        return "";
+    }
+    let mut indices = s.char_indices().map(|(i, _)| i).skip(a);
+    let from = indices.next().unwrap_or(s.len());
+    let to = indices.nth(b - a - 1).unwrap_or(s.len());
+    s.get(from..to).unwrap_or("")
+}
+
+/// `(x, y)` in increasing order.
+fn ordered(x: usize, y: usize) -> (usize, usize) {
+    if x <= y {
+        (x, y)
+    } else {
+        (y, x)
+    }
+}
+
+/// `charAt(s, i)`: the scalar value at integral index `i` in `0 ..= len-1`, or the error
+/// `charAt index I out of range for string of length N`.
+pub fn char_at(s: &str, i: f64) -> Result<String, String> {
+    char_at_hinted(s, s.is_ascii(), i).map(str::to_owned)
+}
+
+/// [`char_at`] borrowing from `s`, with the caller's knowledge of whether `s` is ASCII.
+pub fn char_at_hinted(s: &str, ascii: bool, i: f64) -> Result<&str, String> {
+    let integral = i.is_finite() && i == i.trunc() && i >= 0.0;
+    if ascii {
+        if integral && i < s.len() as f64 {
+            let k = i as usize;
+            if let Some(c) = s.get(k..k + 1) {
+                return Ok(c);
+            }
+        }
+        return Err(char_at_error(i, s.len()));
+    }
+    if integral {
+        let k = i as usize;
+        if let Some((b, c)) = s.char_indices().nth(k) {
+            return Ok(&s[b..b + c.len_utf8()]);
+        }
+    }
+    Err(char_at_error(i, s.chars().count()))
+}
+
+/// The runtime error message of an out-of-range `charAt`.
+fn char_at_error(i: f64, n: usize) -> String {
+    format!(
+        "charAt index {} out of range for string of length {}",
+        format_number(i),
+        n
+    )
+}
+
+/// `indexOf(s, sub)`: the scalar index of the first occurrence of `sub` in `s`, or -1
+/// (`indexOf(s, "")` is 0).
+pub fn index_of(s: &str, sub: &str) -> f64 {
+    match s.find(sub) {
+        Some(b) => {
+            let head = &s[..b];
+            if head.is_ascii() {
+                b as f64
+            } else {
+                head.chars().count() as f64
+            }
+        }
+        None => -1.0,
+    }
+}
+
+/// `includes(s, sub)`: whether `sub` occurs in `s`.
+pub fn includes(s: &str, sub: &str) -> bool {
+    s.contains(sub)
+}
+
+/// `startsWith(s, prefix)`.
+pub fn starts_with(s: &str, prefix: &str) -> bool {
+    s.starts_with(prefix)
+}
+
+/// `endsWith(s, suffix)`.
+pub fn ends_with(s: &str, suffix: &str) -> bool {
+    s.ends_with(suffix)
+}
+
+/// `toUpperCase(s)`: full Unicode uppercase mapping (`ß` becomes `SS`).
+pub fn to_upper_case(s: &str) -> String {
+    if s.is_ascii() {
+        s.to_ascii_uppercase()
+    } else {
+        s.to_uppercase()
+    }
+}
+
+/// `toLowerCase(s)`: full Unicode lowercase mapping (final sigma handled).
+pub fn to_lower_case(s: &str) -> String {
+    if s.is_ascii() {
+        s.to_ascii_lowercase()
+    } else {
+        s.to_lowercase()
+    }
+}
+
+/// `trim(s)`: `s` without the surrounding whitespace JavaScript's `trim` removes (see
+/// [`is_js_whitespace`]), borrowed from `s`.
+pub fn trim(s: &str) -> &str {
+    s.trim_matches(is_js_whitespace)
+}
+
+/// `split(s, sep)` as owned strings; see [`split_str`].
+pub fn split(s: &str, sep: &str) -> Vec<String> {
+    split_str(s, sep).into_iter().map(str::to_owned).collect()
+}
+
+/// `split(s, sep)` borrowing from `s`: with an empty `sep`, the scalar values of `s`
+/// (`[]` for an empty `s`); otherwise JavaScript's `split` (`split("", ",")` is `[""]`, a
+/// separator not found gives `[s]`, adjacent or edge separators give empty parts).
+pub fn split_str<'a>(s: &'a str, sep: &str) -> Vec<&'a str> {
+    if sep.is_empty() {
+        if s.is_ascii() {
+            (0..s.len()).filter_map(|i| s.get(i..i + 1)).collect()
+        } else {
+            s.char_indices()
+                .map(|(b, c)| &s[b..b + c.len_utf8()])
+                .collect()
+        }
+    } else {
+        s.split(sep).collect()
+    }
+}
+
+/// `join(parts, sep)`: the parts with `sep` between each two.
+pub fn join<I>(parts: I, sep: &str) -> String
+where
+    I: IntoIterator,
+    I::Item: AsRef<str>,
+{
+    let mut out = String::new();
+    for (k, part) in parts.into_iter().enumerate() {
+        if k > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(part.as_ref());
+    }
+    out
+}

@@ -1,0 +1,120 @@
+//! The bytecode verifier. Every function passes it before it runs; the VM's unchecked
+//! operand reads and register accesses rely on exactly what it checks:
+//! - every instruction decodes to an opcode and lies wholly within the code;
+//! - register operands are below the function's `num_regs` (and `base[argc]` windows
+//!   end within it); constant, global, function and native indices exist;
+//! - jumps land on instruction starts, and the code ends with an instruction that
+//!   cannot fall through (`jump`, `ret`, `ret_void`);
+//! - direct calls pass the callee's arity; the line table has one entry per instruction.
+
+use crate::bytecode::{Function, Module, Opcode, OperandKind, OperandValue};
+use crate::vm::natives::NATIVES;
+
+/// Checks a whole module; the error names the function and offset.
+pub fn verify(module: &Module) -> Result<(), String> {
+    if module.script as usize >= module.functions.len() {
+        return Err(format!("script index {} out of range", module.script));
+    }
+    for function in &module.functions {
+        verify_function(module, function).map_err(|e| format!("in '{}': {e}", function.name))?;
+    }
+    Ok(())
+}
+
+fn verify_function(module: &Module, function: &Function) -> Result<(), String> {
+    let code = &function.code;
+    let num_regs = function.num_regs as usize;
+    if num_regs == 0 || num_regs > 256 || function.arity as usize > num_regs {
+        return Err(format!(
+            "{num_regs} registers for arity {}",
+            function.arity
+        ));
+    }
+    let mut starts = vec![false; code.len() + 1];
+    let mut jumps = Vec::new();
+    let mut at = 0;
+    let mut last = None;
+    while at < code.len() {
+        let op = Opcode::from_u8(code[at])
+            .ok_or_else(|| format!("offset {at}: invalid opcode byte {}", code[at]))?;
+        let info = op.info();
+        if at + info.size > code.len() {
+            return Err(format!("offset {at}: {} is cut off", info.mnemonic));
+        }
+        starts[at] = true;
+        let operand = |name: &str| -> i64 {
+            info.operands
+                .iter()
+                .find(|o| o.name == name)
+                .and_then(|o| o.read(code, at))
+                .map_or(0, |v| match v {
+                    OperandValue::Int(i) => i,
+                    OperandValue::Num(_) => 0,
+                })
+        };
+        for o in info.operands {
+            let value = match o.read(code, at) {
+                Some(OperandValue::Int(v)) => v,
+                _ => continue,
+            };
+            let (limit, what) = match o.kind {
+                OperandKind::Reg | OperandKind::Dst => (num_regs, "register"),
+                OperandKind::Constant => (function.consts.len(), "constant"),
+                OperandKind::Global => (module.globals.len(), "global"),
+                OperandKind::Func => (module.functions.len(), "function"),
+                OperandKind::Native => (NATIVES.len(), "native"),
+                OperandKind::Jump => {
+                    jumps.push((at, at as i64 + value));
+                    continue;
+                }
+                OperandKind::U8 | OperandKind::U32 | OperandKind::F64 => continue,
+            };
+            if value < 0 || value as usize >= limit {
+                return Err(format!(
+                    "offset {at}: {} operand {} = {value} out of range ({limit} {what}s)",
+                    info.mnemonic, o.name
+                ));
+            }
+        }
+        // Register windows `base[argc]`: the call's arguments (at least its result slot).
+        for window in info.reads.iter().chain(info.writes) {
+            if let Some((base, count)) = window.split_once('[') {
+                let count = count.trim_end_matches(']');
+                let end = operand(base) + operand(count).max(1);
+                if end as usize > num_regs {
+                    return Err(format!(
+                        "offset {at}: {} argument window ends at register {end}, past {num_regs}",
+                        info.mnemonic
+                    ));
+                }
+            }
+        }
+        if op == Opcode::Call {
+            let callee = &module.functions[operand("f") as usize];
+            if callee.arity as i64 != operand("argc") {
+                return Err(format!(
+                    "offset {at}: CALL passes {} arguments to '{}' of arity {}",
+                    operand("argc"),
+                    callee.name,
+                    callee.arity
+                ));
+            }
+        }
+        last = Some(op);
+        at += info.size;
+    }
+    for (from, target) in jumps {
+        if target < 0 || target as usize >= code.len() || !starts[target as usize] {
+            return Err(format!("offset {from}: jump to {target}, not an instruction"));
+        }
+    }
+    if !matches!(last, Some(Opcode::Jump | Opcode::Ret | Opcode::RetVoid)) {
+        return Err("the code can run past its end".to_string());
+    }
+    let line_starts: Vec<usize> = function.instruction_starts().collect();
+    let code_starts: Vec<usize> = (0..code.len()).filter(|&i| starts[i]).collect();
+    if line_starts != code_starts {
+        return Err("the line table does not match the instructions".to_string());
+    }
+    Ok(())
+}

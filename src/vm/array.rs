@@ -1,0 +1,131 @@
+//! Handlers of the `array` opcodes. Arrays are shared and mutated in place.
+
+use super::dispatch::{ArrayHandlers, Cx, Flow};
+use super::value::Value;
+use super::Vm;
+use crate::stdlib::number::format_number;
+
+/// The element index for `index` in an array of `len`, if it is an integer in range.
+#[inline(always)]
+fn element_index(index: f64, len: usize) -> Option<usize> {
+    // `as usize` saturates (negatives and NaN become 0), so the round trip through f64
+    // rejects them along with fractions.
+    let k = index as usize;
+    (k as f64 == index && k < len).then_some(k)
+}
+
+#[cold]
+fn index_error(index: f64, len: usize) -> String {
+    if index.fract() != 0.0 || index.is_nan() {
+        format!(
+            "index {} is not an integer (array of length {len})",
+            format_number(index)
+        )
+    } else {
+        format!(
+            "index {} out of bounds for array of length {len}",
+            format_number(index)
+        )
+    }
+}
+
+impl ArrayHandlers for Vm<'_> {
+    #[inline(always)]
+    fn new_array(&mut self, cx: &mut Cx, dst: u8, capacity: u32) -> Flow {
+        cx.set(dst, Value::array(Vec::with_capacity(capacity as usize)));
+        Flow::Next
+    }
+
+    #[inline(always)]
+    fn push(&mut self, cx: &mut Cx, arr: u8, value: u8) -> Flow {
+        let item = cx.reg(value).clone();
+        if let Value::Array(items) = cx.reg(arr) {
+            items.borrow_mut().push(item);
+        }
+        Flow::Next
+    }
+
+    #[inline(always)]
+    fn pop(&mut self, cx: &mut Cx, dst: u8, arr: u8) -> Flow {
+        let popped = match cx.reg(arr) {
+            Value::Array(items) => items.borrow_mut().pop(),
+            _ => None,
+        };
+        match popped {
+            Some(item) => {
+                cx.set(dst, item);
+                Flow::Next
+            }
+            None => self.fail(cx, "pop from an empty array".to_string()),
+        }
+    }
+
+    #[inline(always)]
+    fn get_index(&mut self, cx: &mut Cx, dst: u8, arr: u8, index: u8) -> Flow {
+        let i = cx.num(index);
+        let item = match cx.reg(arr) {
+            Value::Array(items) => {
+                let items = items.borrow();
+                element_index(i, items.len()).map(|k| items[k].clone()).ok_or(items.len())
+            }
+            _ => Err(0),
+        };
+        match item {
+            Ok(item) => {
+                cx.set(dst, item);
+                Flow::Next
+            }
+            Err(len) => self.fail(cx, index_error(i, len)),
+        }
+    }
+
+    #[inline(always)]
+    fn set_index(&mut self, cx: &mut Cx, arr: u8, index: u8, src: u8) -> Flow {
+        let i = cx.num(index);
+        let item = cx.reg(src).clone();
+        let stored = match cx.reg(arr) {
+            Value::Array(items) => {
+                let mut items = items.borrow_mut();
+                let len = items.len();
+                match element_index(i, len) {
+                    // The old element is dropped after the borrow ends (below), so a
+                    // destructor never runs while the array is borrowed.
+                    Some(k) => Ok(std::mem::replace(&mut items[k], item)),
+                    None => Err(len),
+                }
+            }
+            _ => Err(0),
+        };
+        match stored {
+            Ok(_old) => Flow::Next,
+            Err(len) => self.fail(cx, index_error(i, len)),
+        }
+    }
+
+    #[inline(always)]
+    fn array_len(&mut self, cx: &mut Cx, dst: u8, arr: u8) -> Flow {
+        let len = match cx.reg(arr) {
+            Value::Array(items) => items.borrow().len(),
+            _ => 0,
+        };
+        cx.set_num(dst, len as f64);
+        Flow::Next
+    }
+
+    #[inline(always)]
+    fn for_in_next(&mut self, cx: &mut Cx, item: u8, arr: u8, counter: u8, off: i32) -> Flow {
+        let i = cx.num(counter);
+        let next = match cx.reg(arr) {
+            Value::Array(items) => items.borrow().get(i as usize).cloned(),
+            _ => None,
+        };
+        match next {
+            Some(value) => {
+                cx.set(item, value);
+                cx.set_num(counter, i + 1.0);
+                Flow::Next
+            }
+            None => Flow::Jump(off),
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! Handlers of the `io` opcodes.
+
+use super::dispatch::{Cx, Flow, IoHandlers};
+use super::value::Value;
+use super::Vm;
+
+impl IoHandlers for Vm<'_> {
+    #[inline(always)]
+    fn print(&mut self, cx: &mut Cx, a: u8) -> Flow {
+        let result = match cx.reg(a) {
+            Value::Str(s) => {
+                let s = s.clone();
+                self.emit(s.as_str()).and_then(|()| self.emit("\n"))
+            }
+            value => {
+                let mut text = self.display(value);
+                text.push('\n');
+                self.emit(&text)
+            }
+        };
+        match result {
+            Ok(()) => Flow::Next,
+            Err(e) => self.fail(cx, format!("cannot write output: {e}")),
+        }
+    }
+}

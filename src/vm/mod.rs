@@ -1,0 +1,200 @@
+//! The virtual machine: a register machine over a preallocated value stack, with call
+//! frames in a fixed-capacity array and handlers grouped by opcode category.
+
+mod arith;
+mod array;
+mod branch;
+mod call;
+mod compare;
+pub mod dispatch;
+mod io;
+mod load;
+pub mod natives;
+pub mod stack;
+mod string;
+pub mod value;
+
+use std::io::Write;
+use std::rc::Rc;
+use std::time::Instant;
+
+use crate::bytecode::Module;
+use crate::diag::{RuntimeError, TraceFrame};
+use dispatch::{Cx, Flow, Handlers};
+use stack::Stack;
+use value::{Printer, Value};
+
+/// Which generated dispatch loop runs the bytecode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dispatch {
+    /// Handlers threaded through the static handler table (the default: fastest).
+    #[default]
+    Table,
+    /// A `loop` over a `match`: the measured baseline.
+    Match,
+}
+
+/// Settings of a run.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub dispatch: Dispatch,
+    /// Deepest call nesting; deeper is the `stack overflow` error.
+    pub max_frames: usize,
+    /// Most registers the value stack may hold.
+    pub max_stack: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            dispatch: Dispatch::Table,
+            max_frames: 100_000,
+            max_stack: 8 << 20,
+        }
+    }
+}
+
+/// What the native functions may use.
+pub struct Runtime {
+    /// When the run started, for `clock()`.
+    pub start: Instant,
+}
+
+/// A runtime error recorded by a handler: the message and the faulting instruction.
+struct Fault {
+    message: String,
+    ip: *const u8,
+}
+
+/// Bytes of printed text buffered before they are written out.
+const OUTPUT_CHUNK: usize = 8 * 1024;
+
+pub struct Vm<'out> {
+    module: Rc<Module>,
+    stack: Stack,
+    globals: Vec<Value>,
+    rt: Runtime,
+    out: &'out mut dyn Write,
+    out_buf: String,
+    fault: Option<Fault>,
+    options: Options,
+}
+
+impl<'out> Vm<'out> {
+    pub fn new(module: Rc<Module>, options: Options, out: &'out mut dyn Write) -> Vm<'out> {
+        let globals = vec![Value::Uninit; module.globals.len()];
+        Vm {
+            stack: Stack::new(options.max_frames, options.max_stack),
+            module,
+            globals,
+            rt: Runtime {
+                start: Instant::now(),
+            },
+            out,
+            out_buf: String::new(),
+            fault: None,
+            options,
+        }
+    }
+
+    /// Runs the module's top-level code to its end.
+    pub fn run(&mut self) -> Result<(), RuntimeError> {
+        let module = Rc::clone(&self.module);
+        let script = &module.functions[module.script as usize];
+        self.stack.reset();
+        let regs = self
+            .stack
+            .push_frame(module.script as u32, 0, script.num_regs as usize, std::ptr::null())
+            .expect("the stack holds the script frame");
+        let mut cx = Cx {
+            ip: script.code.as_ptr(),
+            regs,
+        };
+        match self.options.dispatch {
+            Dispatch::Table => dispatch::run_table(self, &mut cx),
+            Dispatch::Match => dispatch::run_match(self, &mut cx),
+        }
+        let flushed = self.flush_output();
+        match self.fault.take() {
+            Some(fault) => Err(self.runtime_error(fault)),
+            None => flushed.map_err(|e| RuntimeError {
+                message: format!("cannot write output: {e}"),
+                span: script.span,
+                trace: Vec::new(),
+            }),
+        }
+    }
+
+    /// Records a runtime error at the current instruction and stops the loop.
+    #[cold]
+    #[inline(never)]
+    fn fail(&mut self, cx: &Cx, message: String) -> Flow {
+        self.fault = Some(Fault { message, ip: cx.ip });
+        Flow::Stop
+    }
+
+    /// Appends printed text, writing it out in chunks.
+    fn emit(&mut self, text: &str) -> std::io::Result<()> {
+        self.out_buf.push_str(text);
+        if self.out_buf.len() >= OUTPUT_CHUNK {
+            self.flush_output()?;
+        }
+        Ok(())
+    }
+
+    fn flush_output(&mut self) -> std::io::Result<()> {
+        self.out.write_all(self.out_buf.as_bytes())?;
+        self.out_buf.clear();
+        self.out.flush()
+    }
+
+    /// Renders `value` as `print` does.
+    fn display(&self, value: &Value) -> String {
+        let mut out = String::new();
+        self.printer().write(&mut out, value);
+        out
+    }
+
+    fn printer(&self) -> Printer<'_> {
+        Printer {
+            module: &self.module,
+        }
+    }
+
+    /// Builds the error with its trace from the frames still on the stack.
+    fn runtime_error(&self, fault: Fault) -> RuntimeError {
+        let mut trace = Vec::new();
+        let mut ip = fault.ip;
+        for frame in self.stack.frames().iter().rev() {
+            let function = &self.module.functions[frame.func as usize];
+            let offset = (ip as usize).wrapping_sub(function.code.as_ptr() as usize);
+            trace.push(TraceFrame {
+                function: function.name.clone(),
+                span: function.span_at(offset),
+            });
+            // The caller resumes after its call instruction: step back into it.
+            ip = frame.ret_ip.wrapping_sub(1);
+        }
+        RuntimeError {
+            message: fault.message,
+            span: trace.first().map_or(Default::default(), |f| f.span),
+            trace,
+        }
+    }
+}
+
+impl Handlers for Vm<'_> {
+    fn invalid_opcode(&mut self, cx: &mut Cx) -> Flow {
+        let byte = cx.opcode_byte();
+        self.fail(cx, format!("invalid opcode {byte}"))
+    }
+}
+
+/// Compiles nothing: runs an already compiled module and writes its output to `out`.
+pub fn run_module(
+    module: Rc<Module>,
+    options: Options,
+    out: &mut dyn Write,
+) -> Result<(), RuntimeError> {
+    Vm::new(module, options, out).run()
+}

@@ -1,0 +1,156 @@
+//! Prelude functions that are plain functions of their arguments (no callbacks): called
+//! by `call_native` straight on the caller's registers, without boxing the arguments.
+//! `print`, `str`, `len`, `push`, `pop` are opcodes and `map`, `filter`, `reduce` are
+//! compiled into loops, so they are not here.
+
+use std::rc::Rc;
+
+use super::value::{Str, Value};
+use super::Runtime;
+use crate::builtins::Builtin;
+use crate::stdlib::{math, number, strings};
+
+/// A native function: arguments in, result or error message out.
+pub type NativeFn = fn(&Runtime, &[Value]) -> Result<Value, String>;
+
+/// The native functions; `call_native` operands and `Value::Native` index this table.
+pub static NATIVES: &[(Builtin, NativeFn)] = &[
+    (Builtin::Slice, slice),
+    (Builtin::Concat, concat),
+    (Builtin::Join, join),
+    (Builtin::Split, split),
+    (Builtin::Substring, substring),
+    (Builtin::CharAt, char_at),
+    (Builtin::IndexOf, |_, a| Ok(Value::Num(strings::index_of(s(a, 0), s(a, 1))))),
+    (Builtin::Includes, |_, a| Ok(Value::Bool(strings::includes(s(a, 0), s(a, 1))))),
+    (Builtin::StartsWith, |_, a| {
+        Ok(Value::Bool(strings::starts_with(s(a, 0), s(a, 1))))
+    }),
+    (Builtin::EndsWith, |_, a| Ok(Value::Bool(strings::ends_with(s(a, 0), s(a, 1))))),
+    (Builtin::ToUpperCase, |_, a| Ok(Value::str(strings::to_upper_case(s(a, 0))))),
+    (Builtin::ToLowerCase, |_, a| Ok(Value::str(strings::to_lower_case(s(a, 0))))),
+    (Builtin::Trim, trim),
+    (Builtin::ParseNumber, parse_number),
+    (Builtin::Sqrt, |_, a| Ok(Value::Num(math::sqrt(n(a, 0))))),
+    (Builtin::Abs, |_, a| Ok(Value::Num(math::abs(n(a, 0))))),
+    (Builtin::Floor, |_, a| Ok(Value::Num(math::floor(n(a, 0))))),
+    (Builtin::Ceil, |_, a| Ok(Value::Num(math::ceil(n(a, 0))))),
+    (Builtin::Round, |_, a| Ok(Value::Num(math::round(n(a, 0))))),
+    (Builtin::Min, |_, a| Ok(Value::Num(math::min(n(a, 0), n(a, 1))))),
+    (Builtin::Max, |_, a| Ok(Value::Num(math::max(n(a, 0), n(a, 1))))),
+    (Builtin::Pow, |_, a| Ok(Value::Num(math::pow(n(a, 0), n(a, 1))))),
+    (Builtin::Clock, |rt, _| Ok(Value::Num(rt.start.elapsed().as_secs_f64()))),
+];
+
+/// The index of `builtin` in [`NATIVES`], if it is a native.
+pub fn index_of(builtin: Builtin) -> Option<u8> {
+    NATIVES
+        .iter()
+        .position(|(b, _)| *b == builtin)
+        .map(|i| i as u8)
+}
+
+// The checker proved the argument types; these accessors only keep bytecode that lies
+// about them from doing anything worse than computing with a default.
+
+fn n(args: &[Value], i: usize) -> f64 {
+    match args.get(i) {
+        Some(Value::Num(x)) => *x,
+        _ => f64::NAN,
+    }
+}
+
+fn s(args: &[Value], i: usize) -> &str {
+    str_arg(args, i).map_or("", |s| s.as_str())
+}
+
+fn str_arg(args: &[Value], i: usize) -> Option<&Rc<Str>> {
+    match args.get(i) {
+        Some(Value::Str(s)) => Some(s),
+        _ => None,
+    }
+}
+
+fn array_items(args: &[Value], i: usize) -> Vec<Value> {
+    match args.get(i) {
+        Some(Value::Array(items)) => items.borrow().clone(),
+        _ => Vec::new(),
+    }
+}
+
+fn slice(_: &Runtime, args: &[Value]) -> Result<Value, String> {
+    let items = match args.first() {
+        Some(Value::Array(items)) => items.borrow(),
+        _ => return Ok(Value::array(Vec::new())),
+    };
+    let start = strings::bound(n(args, 1), items.len());
+    let end = strings::bound(n(args, 2), items.len());
+    let part = if start < end {
+        items[start..end].to_vec()
+    } else {
+        Vec::new()
+    };
+    Ok(Value::array(part))
+}
+
+fn concat(_: &Runtime, args: &[Value]) -> Result<Value, String> {
+    let mut items = array_items(args, 0);
+    if let Some(Value::Array(tail)) = args.get(1) {
+        items.extend(tail.borrow().iter().cloned());
+    }
+    Ok(Value::array(items))
+}
+
+fn join(_: &Runtime, args: &[Value]) -> Result<Value, String> {
+    let parts = match args.first() {
+        Some(Value::Array(items)) => items.borrow(),
+        _ => return Ok(Value::str("")),
+    };
+    let texts = parts.iter().map(|v| match v {
+        Value::Str(t) => t.as_str(),
+        _ => "",
+    });
+    Ok(Value::str(strings::join(texts, s(args, 1))))
+}
+
+fn split(_: &Runtime, args: &[Value]) -> Result<Value, String> {
+    let parts = strings::split_str(s(args, 0), s(args, 1));
+    Ok(Value::array(parts.into_iter().map(Value::str).collect()))
+}
+
+fn substring(_: &Runtime, args: &[Value]) -> Result<Value, String> {
+    let text = match str_arg(args, 0) {
+        Some(text) => text,
+        None => return Ok(Value::str("")),
+    };
+    let part = strings::substring_hinted(text.as_str(), text.is_ascii(), n(args, 1), n(args, 2));
+    // The whole string: share it instead of copying.
+    if part.len() == text.as_str().len() {
+        return Ok(Value::Str(Rc::clone(text)));
+    }
+    Ok(Value::str(part))
+}
+
+fn char_at(_: &Runtime, args: &[Value]) -> Result<Value, String> {
+    let (text, ascii) = str_arg(args, 0).map_or(("", true), |t| (t.as_str(), t.is_ascii()));
+    strings::char_at_hinted(text, ascii, n(args, 1)).map(Value::str)
+}
+
+fn trim(_: &Runtime, args: &[Value]) -> Result<Value, String> {
+    let text = match str_arg(args, 0) {
+        Some(text) => text,
+        None => return Ok(Value::str("")),
+    };
+    let trimmed = strings::trim(text.as_str());
+    if trimmed.len() == text.as_str().len() {
+        return Ok(Value::Str(Rc::clone(text)));
+    }
+    Ok(Value::str(trimmed))
+}
+
+fn parse_number(_: &Runtime, args: &[Value]) -> Result<Value, String> {
+    let text = s(args, 0);
+    number::parse_number(text)
+        .map(Value::Num)
+        .ok_or_else(|| format!("parseNumber: \"{text}\" is not a number"))
+}

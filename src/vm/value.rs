@@ -1,0 +1,146 @@
+//! Runtime values: numbers, bools and null unboxed; strings and arrays behind `Rc`, so
+//! copying a value or loading a constant never copies text or elements.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::rc::Rc;
+
+use super::natives::NATIVES;
+use crate::bytecode::Module;
+
+/// An immutable string. Knowing whether it is ASCII makes `len`, `charAt` and
+/// `substring` O(1) for the common case (byte index = scalar index).
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Str {
+    text: Box<str>,
+    ascii: bool,
+}
+
+impl Str {
+    pub fn new(text: impl Into<Box<str>>) -> Str {
+        let text = text.into();
+        let ascii = text.is_ascii();
+        Str { text, ascii }
+    }
+
+    #[inline]
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    #[inline]
+    pub fn is_ascii(&self) -> bool {
+        self.ascii
+    }
+
+    /// Number of Unicode scalar values.
+    #[inline]
+    pub fn char_len(&self) -> usize {
+        if self.ascii {
+            self.text.len()
+        } else {
+            self.text.chars().count()
+        }
+    }
+}
+
+/// The element storage of an array: shared and mutable in place.
+pub type Array = RefCell<Vec<Value>>;
+
+#[derive(Debug, Clone, Default)]
+pub enum Value {
+    #[default]
+    Null,
+    Bool(bool),
+    Num(f64),
+    Str(Rc<Str>),
+    Array(Rc<Array>),
+    /// A user function, by index into the module's functions.
+    Func(u32),
+    /// A prelude function, by index into the native table.
+    Native(u32),
+    /// A global slot that neither its declaration nor a write has set yet.
+    Uninit,
+}
+
+impl Value {
+    pub fn str(text: impl Into<Box<str>>) -> Value {
+        Value::Str(Rc::new(Str::new(text)))
+    }
+
+    pub fn array(items: Vec<Value>) -> Value {
+        Value::Array(Rc::new(RefCell::new(items)))
+    }
+
+    /// Equality of `==`: by value for numbers, bools, strings and null; by identity for
+    /// arrays and functions.
+    pub fn equals(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Null, Value::Null) => true,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Num(a), Value::Num(b)) => a == b,
+            (Value::Str(a), Value::Str(b)) => Rc::ptr_eq(a, b) || a.text == b.text,
+            (Value::Array(a), Value::Array(b)) => Rc::ptr_eq(a, b),
+            (Value::Func(a), Value::Func(b)) => a == b,
+            (Value::Native(a), Value::Native(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// Renders values the way `print` and `str` do; function names come from the module.
+pub struct Printer<'a> {
+    pub module: &'a Module,
+}
+
+impl Printer<'_> {
+    /// The name of a function value.
+    pub fn function_name(&self, value: &Value) -> &str {
+        match value {
+            Value::Func(f) => self.module.functions.get(*f as usize).map_or("?", |f| &f.name),
+            Value::Native(n) => NATIVES.get(*n as usize).map_or("?", |(b, _)| b.name()),
+            _ => "",
+        }
+    }
+
+    /// Appends the text of `value` to `out`.
+    pub fn write(&self, out: &mut String, value: &Value) {
+        self.write_nested(out, value, false);
+    }
+
+    fn write_nested(&self, out: &mut String, value: &Value, quoted: bool) {
+        match value {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Num(n) => crate::stdlib::number::write_number(out, *n),
+            Value::Str(s) if quoted => {
+                out.push('"');
+                out.push_str(s.as_str());
+                out.push('"');
+            }
+            Value::Str(s) => out.push_str(s.as_str()),
+            Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.borrow().iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    self.write_nested(out, item, true);
+                }
+                out.push(']');
+            }
+            Value::Func(_) | Value::Native(_) => {
+                out.push_str("<fn ");
+                out.push_str(self.function_name(value));
+                out.push('>');
+            }
+            Value::Uninit => out.push_str("<uninitialized>"),
+        }
+    }
+}
+
+impl fmt::Display for Str {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}

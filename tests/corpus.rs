@@ -1,0 +1,323 @@
+//! End-to-end tests: every program of `tests/corpus/**/*.at` and `examples/*.at` is run by
+//! the real `atlas` binary and its output compared with the expectation files beside it.
+//!
+//! For `NAME.at`:
+//! - `NAME.out` holds the exact expected standard output (required for a program that
+//!   succeeds; optional for one that fails, where it is what was printed before a runtime
+//!   error, and stdout must be empty when it is absent).
+//! - `NAME.err` marks a failing program. Its first line is `exit N` (65 for a compile
+//!   error, 70 for a runtime error); every following non-empty line is a substring that
+//!   must occur in standard error, in that order (each match starts after the previous
+//!   one ends).
+//! - Without `NAME.err` the program must exit with 0.
+//!
+//! Standard error must never contain `panicked`. Every run has a 20 s timeout. The binary
+//! runs with `NO_COLOR=1`, from the crate root, on the path relative to it.
+//!
+//! A third test checks that the two dispatch backends agree: for every corpus program,
+//! `atlas run --dispatch match` and `atlas run --dispatch table` give the same stdout,
+//! stderr and exit code.
+//!
+//! rstest expands the `#[files]` globs at compile time: after adding a program, touch this
+//! file (or rebuild the test) so that it becomes a test case.
+
+use rstest::rstest;
+use std::fmt::Write as _;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// What one run of the binary produced.
+struct Outcome {
+    stdout: Vec<u8>,
+    stderr: String,
+    /// `None` when the process was killed by a signal.
+    code: Option<i32>,
+}
+
+/// The path as given to the binary: relative to the crate root when possible, so that
+/// diagnostics read `tests/corpus/...`.
+fn display_path(path: &Path) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    path.strip_prefix(root)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Runs `atlas <args...> <path>` with a timeout; panics (fails the test) on timeout.
+fn run_atlas(args: &[&str], path: &Path) -> Outcome {
+    let rel = display_path(path);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_atlas"))
+        .args(args)
+        .arg(&rel)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", env!("CARGO_BIN_EXE_atlas")));
+
+    // Drain both pipes on their own threads so a chatty program cannot block on a full pipe.
+    let mut out_pipe = child.stdout.take().expect("stdout is piped");
+    let mut err_pipe = child.stderr.take().expect("stderr is piped");
+    let out_reader = thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = out_pipe.read_to_end(&mut buf);
+        buf
+    });
+    let err_reader = thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = err_pipe.read_to_end(&mut buf);
+        buf
+    });
+
+    let start = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if start.elapsed() >= TIMEOUT => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "timeout: `atlas {} {}` still running after {} s (killed)",
+                    args.join(" "),
+                    rel.display(),
+                    TIMEOUT.as_secs()
+                );
+            }
+            Ok(None) => thread::sleep(Duration::from_millis(5)),
+            Err(e) => panic!("waiting for atlas failed: {e}"),
+        }
+    };
+    let stdout = out_reader.join().expect("stdout reader");
+    let stderr = err_reader.join().expect("stderr reader");
+    Outcome {
+        stdout,
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        code: status.code(),
+    }
+}
+
+/// The expectation files of one program.
+struct Expected {
+    stdout: Option<Vec<u8>>,
+    /// `Some((exit code, ordered stderr substrings))` for a program that must fail.
+    failure: Option<(i32, Vec<String>)>,
+}
+
+fn load_expected(path: &Path) -> Expected {
+    let out_path = path.with_extension("out");
+    let err_path = path.with_extension("err");
+    let stdout = std::fs::read(&out_path).ok();
+    let failure = std::fs::read_to_string(&err_path).ok().map(|text| {
+        let mut lines = text.lines();
+        let first = lines.next().unwrap_or_default().trim();
+        let code = first
+            .strip_prefix("exit ")
+            .and_then(|c| c.trim().parse::<i32>().ok())
+            .unwrap_or_else(|| {
+                panic!(
+                    "{}: first line must be `exit N`, found {first:?}",
+                    err_path.display()
+                )
+            });
+        let needles = lines
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_owned)
+            .collect();
+        (code, needles)
+    });
+    Expected { stdout, failure }
+}
+
+/// Renders bytes for a message: lossy UTF-8, with control characters other than newline
+/// made visible so that a stray `\r` or NUL shows up.
+fn visible(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut s = String::new();
+    for c in text.chars() {
+        match c {
+            '\n' => s.push('\n'),
+            '\t' => s.push_str("\\t"),
+            '\r' => s.push_str("\\r"),
+            c if c.is_control() => {
+                let _ = write!(s, "\\u{{{:x}}}", c as u32);
+            }
+            c => s.push(c),
+        }
+    }
+    s
+}
+
+/// A line-by-line comparison of expected and actual text, marking differing lines.
+fn diff(expected: &[u8], actual: &[u8]) -> String {
+    let exp = visible(expected);
+    let act = visible(actual);
+    let el: Vec<&str> = exp.split_inclusive('\n').collect();
+    let al: Vec<&str> = act.split_inclusive('\n').collect();
+    let first = el
+        .iter()
+        .zip(al.iter())
+        .position(|(a, b)| a != b)
+        .unwrap_or(el.len().min(al.len()));
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "first difference at line {} (expected {} lines, got {})",
+        first + 1,
+        el.len(),
+        al.len()
+    );
+    let from = first.saturating_sub(3);
+    let to = (first + 12).min(el.len().max(al.len()));
+    for i in from..to {
+        let e = el.get(i).copied();
+        let a = al.get(i).copied();
+        let show = |t: Option<&str>| match t {
+            Some(t) if t.ends_with('\n') => t.trim_end_matches('\n').to_string(),
+            Some(t) => format!("{t}⏎(no newline at end)"),
+            None => "<missing>".to_string(),
+        };
+        if e == a {
+            let _ = writeln!(s, "  {:>4} | {}", i + 1, show(e));
+        } else {
+            let _ = writeln!(s, "- {:>4} | {}", i + 1, show(e));
+            let _ = writeln!(s, "+ {:>4} | {}", i + 1, show(a));
+        }
+    }
+    if to < el.len().max(al.len()) {
+        let _ = writeln!(s, "  ...");
+    }
+    s
+}
+
+/// Runs one program and checks it against its expectation files.
+fn check_program(path: &Path) {
+    let rel = display_path(path);
+    let expected = load_expected(path);
+    let got = run_atlas(&["run"], path);
+    let mut problems: Vec<String> = Vec::new();
+
+    if got.stderr.contains("panicked") {
+        problems.push("stderr contains `panicked`: the implementation panicked".to_string());
+    }
+
+    match &expected.failure {
+        None => {
+            if got.code != Some(0) {
+                problems.push(format!("exit code: expected 0, got {:?}", got.code));
+            }
+            match &expected.stdout {
+                None => problems.push(format!(
+                    "{} is missing: a program without .err must have a .out",
+                    path.with_extension("out").display()
+                )),
+                Some(want) if *want != got.stdout => {
+                    problems.push(format!("stdout differs:\n{}", diff(want, &got.stdout)));
+                }
+                Some(_) => {}
+            }
+        }
+        Some((code, needles)) => {
+            if got.code != Some(*code) {
+                problems.push(format!("exit code: expected {code}, got {:?}", got.code));
+            }
+            let want: &[u8] = expected.stdout.as_deref().unwrap_or(b"");
+            if want != got.stdout.as_slice() {
+                problems.push(format!("stdout differs:\n{}", diff(want, &got.stdout)));
+            }
+            let mut at = 0;
+            for needle in needles {
+                match got.stderr[at..].find(needle.as_str()) {
+                    Some(i) => at += i + needle.len(),
+                    None => {
+                        let seen = got.stderr[..at].contains(needle.as_str());
+                        problems.push(format!(
+                            "stderr lacks {needle:?}{} (after byte {at})",
+                            if seen { " in order (it occurs earlier)" } else { "" }
+                        ));
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    if !problems.is_empty() {
+        let mut msg = format!("\n=== {} ===\n", rel.display());
+        for p in &problems {
+            let _ = writeln!(msg, "* {p}");
+        }
+        let _ = writeln!(msg, "--- actual stdout ---\n{}", visible(&got.stdout));
+        let mut stderr = got.stderr.clone();
+        if stderr.len() > 4000 {
+            let mut cut = 4000;
+            while !stderr.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            stderr.truncate(cut);
+            stderr.push_str("\n...(truncated)");
+        }
+        let _ = writeln!(msg, "--- actual stderr ---\n{stderr}");
+        if let Some((code, needles)) = &expected.failure {
+            let _ = writeln!(msg, "--- expected: exit {code}, stderr substrings in order ---");
+            for n in needles {
+                let _ = writeln!(msg, "{n}");
+            }
+        }
+        panic!("{msg}");
+    }
+}
+
+#[rstest]
+fn corpus(#[files("tests/corpus/**/*.at")] path: PathBuf) {
+    check_program(&path);
+}
+
+#[rstest]
+fn examples(#[files("examples/*.at")] path: PathBuf) {
+    check_program(&path);
+}
+
+/// The `match` and the table-driven dispatch backends must behave identically.
+#[rstest]
+fn dispatch_backends_agree(#[files("tests/corpus/**/*.at")] path: PathBuf) {
+    let by_match = run_atlas(&["run", "--dispatch", "match"], &path);
+    let by_table = run_atlas(&["run", "--dispatch", "table"], &path);
+    let rel = display_path(&path);
+    let mut problems = Vec::new();
+    if by_match.code != by_table.code {
+        problems.push(format!(
+            "exit code: match {:?}, table {:?}",
+            by_match.code, by_table.code
+        ));
+    }
+    if by_match.stdout != by_table.stdout {
+        problems.push(format!(
+            "stdout differs (- match, + table):\n{}",
+            diff(&by_match.stdout, &by_table.stdout)
+        ));
+    }
+    if by_match.stderr != by_table.stderr {
+        problems.push(format!(
+            "stderr differs (- match, + table):\n{}",
+            diff(by_match.stderr.as_bytes(), by_table.stderr.as_bytes())
+        ));
+    }
+    for (name, o) in [("match", &by_match), ("table", &by_table)] {
+        if o.stderr.contains("panicked") {
+            problems.push(format!("--dispatch {name}: stderr contains `panicked`"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "\n=== {} (--dispatch match vs table) ===\n{}",
+        rel.display(),
+        problems.join("\n")
+    );
+}
