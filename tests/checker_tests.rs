@@ -238,15 +238,19 @@ fn isEven(n: number) -> bool {
 #[case::shadow_prelude_var("let print = 5; str(print);")]
 #[case::prelude_before_shadowing_global("print(len(\"ab\")); let len = 5;")]
 #[case::empty_array_annotated("let xs: number[] = []; push(xs, 1); let ys: Array<string> = [];")]
-#[case::empty_among_elements("let a = [[], [1]]; let b: number[][] = [[]]; print(len(a) + len(b));")]
-#[case::empty_from_param_and_return(
-    "fn f(xs: number[]) -> number[] { return []; } print(f([]));"
+#[case::empty_among_elements(
+    "let a = [[], [1]]; let b: number[][] = [[]]; print(len(a) + len(b));"
 )]
+#[case::empty_from_param_and_return("fn f(xs: number[]) -> number[] { return []; } print(f([]));")]
 #[case::empty_from_assignment("var xs: number[][] = []; xs = [[]]; xs[0] = []; push(xs, []);")]
 #[case::empty_from_equality("let a: number[] = [1]; print(a == []); print([] == a);")]
-#[case::empty_in_concat("let s = slice([1, 2, 3], 0, 2); let c = concat(s, []); let d = concat([], s);")]
+#[case::empty_in_concat(
+    "let s = slice([1, 2, 3], 0, 2); let c = concat(s, []); let d = concat([], s);"
+)]
 #[case::null_type("let x = null; let y: null = null; print(x == y);")]
-#[case::fixed_builtin_values("let f: (number) -> number = sqrt; print(map([1, 4], sqrt)); print(f(4));")]
+#[case::fixed_builtin_values(
+    "let f: (number) -> number = sqrt; print(map([1, 4], sqrt)); print(f(4));"
+)]
 #[case::higher_order(
     "fn twice(f: (number) -> number, x: number) -> number { return f(f(x)); } fn inc(x: number) -> number { return x + 1; } print(twice(inc, 1));"
 )]
@@ -256,9 +260,13 @@ fn isEven(n: number) -> bool {
     "var op = add; op = sub; print(op(1, 2)); fn add(a: number, b: number) -> number { return a + b; } fn sub(a: number, b: number) -> number { return a - b; }"
 )]
 #[case::compound_ops("var s = \"a\"; s += \"b\"; var n = 1; n += 2; n -= 1; n *= 2; n /= 2; n %= 2; n++; n--; ++n; --n;")]
-#[case::compound_elements("var xs = [1, 2]; xs[0] += 1; xs[1] %= 2; let ss = [\"a\"]; ss[0] += \"b\";")]
+#[case::compound_elements(
+    "var xs = [1, 2]; xs[0] += 1; xs[1] %= 2; let ss = [\"a\"]; ss[0] += \"b\";"
+)]
 #[case::for_loops("for (var i = 0; i < 3; i++) { print(i); } for (let j = 0; j < 3; ) { break; } for (;;) { break; }")]
-#[case::for_in("for x in [1, 2] { print(x + 1); } for s in split(\"a,b\", \",\") { print(s + \"!\"); }")]
+#[case::for_in(
+    "for x in [1, 2] { print(x + 1); } for s in split(\"a,b\", \",\") { print(s + \"!\"); }"
+)]
 #[case::for_in_body_shadows("for x in [1] { let x = \"s\"; print(x); }")]
 #[case::returns_loops(
     "fn f() -> number { while (true) { } } fn g() -> number { for (;;) { while (true) { break; } } } fn h() -> number { while (true) { for x in [1] { break; } } }"
@@ -271,16 +279,26 @@ fn isEven(n: number) -> bool {
     "fn f() -> number { while (true) { fn g() -> void { while (true) { break; } } return 1; } }"
 )]
 #[case::void_fns("fn f() -> void { } fn g() -> void { return; } f(); g();")]
-#[case::logic_and_comparison("print(1 < 2 && \"a\" < \"b\" || !true); print(-(1 % 2)); print(\"a\" >= \"b\");")]
-#[case::equality_kinds("print([1] == [1]); print(sqrt == sqrt); print(null != null); print(\"a\" == \"b\");")]
-#[case::reduce_number("print(reduce([1, 2], add, 0)); fn add(a: number, b: number) -> number { return a + b; }")]
+#[case::logic_and_comparison(
+    "print(1 < 2 && \"a\" < \"b\" || !true); print(-(1 % 2)); print(\"a\" >= \"b\");"
+)]
+#[case::equality_kinds(
+    "print([1] == [1]); print(sqrt == sqrt); print(null != null); print(\"a\" == \"b\");"
+)]
+#[case::reduce_number(
+    "print(reduce([1, 2], add, 0)); fn add(a: number, b: number) -> number { return a + b; }"
+)]
 #[case::reduce_empty_init(
     "fn app(acc: number[], x: number) -> number[] { push(acc, x); return acc; } let r: number[] = reduce([1], app, []);"
 )]
 #[case::filter_map("fn pos(x: number) -> bool { return x > 0; } let ys = filter([1, -1], pos); let zs = map(ys, sqrt);")]
-#[case::pop_and_str("let p = pop([\"a\"]); print(p + \"b\"); print(str(1) + str([1]) + str(null));")]
+#[case::pop_and_str(
+    "let p = pop([\"a\"]); print(p + \"b\"); print(str(1) + str([1]) + str(null));"
+)]
 #[case::len_kinds("print(len(\"abc\") + len([1]) + len([[1]]));")]
-#[case::string_builtins("print(join(split(\"a,b\", \",\"), \"-\")); print(charAt(\"ab\", 0)); print(clock() > 0);")]
+#[case::string_builtins(
+    "print(join(split(\"a,b\", \",\"), \"-\")); print(charAt(\"ab\", 0)); print(clock() > 0);"
+)]
 #[case::nested_fn_sees_globals_and_fns(
     "let g = 1; fn outer() -> number { fn inner() -> number { return g + outer2() + outer(); } return inner(); } fn outer2() -> number { return 0; }"
 )]
@@ -291,8 +309,12 @@ fn isEven(n: number) -> bool {
 #[case::sibling_scopes("{ let x = 1; } { let x = \"a\"; }")]
 #[case::expression_statements("1 + 2; [1]; sqrt;")]
 #[case::nested_empty_array_hint("let e: number[][][] = [[[]], []];")]
-#[case::global_shadowed_in_block_fn_ok("let x = 1; { fn f() -> number { return x; } let x = 2; print(f() + x); }")]
-#[case::fn_array_literal("fn a(x: number) -> number { return x; } let fs = [a, sqrt]; print(fs[1](2));")]
+#[case::global_shadowed_in_block_fn_ok(
+    "let x = 1; { fn f() -> number { return x; } let x = 2; print(f() + x); }"
+)]
+#[case::fn_array_literal(
+    "fn a(x: number) -> number { return x; } let fs = [a, sqrt]; print(fs[1](2));"
+)]
 #[case::return_empty_array_nested("fn f() -> number[][] { return [[], [2]]; }")]
 #[case::parenthesized_true_loop("fn f() -> number { while ((true)) { } }")]
 fn passes(#[case] src: &str) {
@@ -314,108 +336,463 @@ fn passes(#[case] src: &str) {
 #[rstest]
 #[case::undefined("print(x);", "undefined name 'x'", 1, 7)]
 #[case::use_before_decl("print(x); let x = 1;", "undefined name 'x'", 1, 7)]
-#[case::redeclared("let x = 1; let x = 2;", "'x' is already declared in this scope", 1, 16)]
-#[case::redeclared_fn_after_let("let f = 1; fn f() -> void {}", "'f' is already declared in this scope", 1, 15)]
-#[case::redeclared_let_after_fn("fn f() -> void {} let f = 1;", "'f' is already declared in this scope", 1, 23)]
-#[case::duplicate_fns("fn f() -> void {}\nfn f() -> void {}", "'f' is already declared in this scope", 2, 4)]
-#[case::duplicate_params("fn f(a: number, a: number) -> void {}", "'a' is already declared in this scope", 1, 17)]
+#[case::redeclared(
+    "let x = 1; let x = 2;",
+    "'x' is already declared in this scope",
+    1,
+    16
+)]
+#[case::redeclared_fn_after_let(
+    "let f = 1; fn f() -> void {}",
+    "'f' is already declared in this scope",
+    1,
+    15
+)]
+#[case::redeclared_let_after_fn(
+    "fn f() -> void {} let f = 1;",
+    "'f' is already declared in this scope",
+    1,
+    23
+)]
+#[case::duplicate_fns(
+    "fn f() -> void {}\nfn f() -> void {}",
+    "'f' is already declared in this scope",
+    2,
+    4
+)]
+#[case::duplicate_params(
+    "fn f(a: number, a: number) -> void {}",
+    "'a' is already declared in this scope",
+    1,
+    17
+)]
 #[case::unknown_type("let x: foo = 1;", "unknown type 'foo'", 1, 8)]
 #[case::unknown_type_nested("let t: Array<foo> = [];", "unknown type 'foo'", 1, 14)]
 #[case::unknown_return_type("fn f() -> bar { }", "unknown type 'bar'", 1, 11)]
-#[case::void_variable("let x: void = print(1);", "'void' can only be used as a return type", 1, 8)]
-#[case::void_param("fn f(x: void) -> void {}", "'void' can only be used as a return type", 1, 9)]
-#[case::void_param_in_fn_type("let x: (void) -> number = sqrt;", "'void' can only be used as a return type", 1, 9)]
+#[case::void_variable(
+    "let x: void = print(1);",
+    "'void' can only be used as a return type",
+    1,
+    8
+)]
+#[case::void_param(
+    "fn f(x: void) -> void {}",
+    "'void' can only be used as a return type",
+    1,
+    9
+)]
+#[case::void_param_in_fn_type(
+    "let x: (void) -> number = sqrt;",
+    "'void' can only be used as a return type",
+    1,
+    9
+)]
 #[case::void_let("fn f() -> void {} let x = f();", "void value cannot be used", 1, 27)]
 #[case::void_print("fn f() -> void {} print(f());", "void value cannot be used", 1, 25)]
-#[case::void_return("fn f() -> void {} fn g() -> void { return f(); }", "void value cannot be used", 1, 43)]
-#[case::void_operand("let x = 1 + f(); fn f() -> void {}", "void value cannot be used", 1, 13)]
+#[case::void_return(
+    "fn f() -> void {} fn g() -> void { return f(); }",
+    "void value cannot be used",
+    1,
+    43
+)]
+#[case::void_operand(
+    "let x = 1 + f(); fn f() -> void {}",
+    "void value cannot be used",
+    1,
+    13
+)]
 #[case::void_element("let xs = [print(1)];", "void value cannot be used", 1, 11)]
-#[case::void_argument("fn f() -> void {} print(sqrt(f()));", "void value cannot be used", 1, 30)]
-#[case::empty_array_no_context("let xs = [];", "cannot infer the type of an empty array literal", 1, 10)]
-#[case::nested_empty_no_context("print([[]]);", "cannot infer the type of an empty array literal", 1, 7)]
+#[case::void_argument(
+    "fn f() -> void {} print(sqrt(f()));",
+    "void value cannot be used",
+    1,
+    30
+)]
+#[case::empty_array_no_context(
+    "let xs = [];",
+    "cannot infer the type of an empty array literal",
+    1,
+    10
+)]
+#[case::nested_empty_no_context(
+    "print([[]]);",
+    "cannot infer the type of an empty array literal",
+    1,
+    7
+)]
 #[case::empty_array_wrong_context("let xs: number[] = [[]];", "expected number", 1, 21)]
-#[case::assign_let("let x = 1; x = 2;", "cannot assign to 'x': it is declared with let", 1, 12)]
-#[case::assign_let_in_block("let x = 1; { x += 2; }", "cannot assign to 'x': it is declared with let", 1, 14)]
+#[case::assign_let(
+    "let x = 1; x = 2;",
+    "cannot assign to 'x': it is declared with let",
+    1,
+    12
+)]
+#[case::assign_let_in_block(
+    "let x = 1; { x += 2; }",
+    "cannot assign to 'x': it is declared with let",
+    1,
+    14
+)]
 #[case::assign_loop_var("for x in [1] { x = 2; }", "cannot assign to loop variable 'x'", 1, 16)]
 #[case::assign_fn("fn f() -> void {} f = f;", "cannot assign to function 'f'", 1, 19)]
 #[case::assign_prelude("print = 1;", "cannot assign to function 'print'", 1, 1)]
-#[case::for_let_step("for (let i = 0; i < 3; i++) {}", "cannot assign to 'i': it is declared with let", 1, 24)]
-#[case::assign_let_global_from_fn("let f = 1; fn g() -> void { f = 2; }", "cannot assign to 'f': it is declared with let", 1, 29)]
-#[case::inc_let("let n = 1; n++;", "cannot assign to 'n': it is declared with let", 1, 12)]
-#[case::add_mixed("print(1 + \"a\");", "operator '+' needs two numbers or two strings, found number and string", 1, 7)]
-#[case::add_arrays("print([1] + [2]);", "operator '+' needs two numbers or two strings, found number[] and number[]", 1, 7)]
+#[case::for_let_step(
+    "for (let i = 0; i < 3; i++) {}",
+    "cannot assign to 'i': it is declared with let",
+    1,
+    24
+)]
+#[case::assign_let_global_from_fn(
+    "let f = 1; fn g() -> void { f = 2; }",
+    "cannot assign to 'f': it is declared with let",
+    1,
+    29
+)]
+#[case::inc_let(
+    "let n = 1; n++;",
+    "cannot assign to 'n': it is declared with let",
+    1,
+    12
+)]
+#[case::add_mixed(
+    "print(1 + \"a\");",
+    "operator '+' needs two numbers or two strings, found number and string",
+    1,
+    7
+)]
+#[case::add_arrays(
+    "print([1] + [2]);",
+    "operator '+' needs two numbers or two strings, found number[] and number[]",
+    1,
+    7
+)]
 #[case::sub_string("print(\"a\" - 1);", "operator '-' needs numbers, found string", 1, 7)]
 #[case::mul_bool("print(2 * true);", "operator '*' needs numbers, found bool", 1, 11)]
 #[case::neg_string("print(-\"a\");", "operator '-' needs numbers, found string", 1, 8)]
-#[case::lt_mixed("print(1 < \"a\");", "operator '<' needs two numbers or two strings, found number and string", 1, 7)]
-#[case::lt_bools("print(true <= false);", "operator '<=' needs two numbers or two strings, found bool and bool", 1, 7)]
-#[case::eq_mixed("print(1 == \"a\");", "operator '==' needs two operands of the same type, found number and string", 1, 7)]
+#[case::lt_mixed(
+    "print(1 < \"a\");",
+    "operator '<' needs two numbers or two strings, found number and string",
+    1,
+    7
+)]
+#[case::lt_bools(
+    "print(true <= false);",
+    "operator '<=' needs two numbers or two strings, found bool and bool",
+    1,
+    7
+)]
+#[case::eq_mixed(
+    "print(1 == \"a\");",
+    "operator '==' needs two operands of the same type, found number and string",
+    1,
+    7
+)]
 #[case::ne_null("let x = 1; print(x != null);", "found number and null", 1, 18)]
 #[case::and_number("print(1 && true);", "operator '&&' needs bools, found number", 1, 7)]
-#[case::or_string("print(false || \"x\");", "operator '||' needs bools, found string", 1, 16)]
-#[case::not_number("print(!1);", "operator '!' needs a bool, found number", 1, 8)]
+#[case::or_string(
+    "print(false || \"x\");",
+    "operator '||' needs bools, found string",
+    1,
+    16
+)]
+#[case::not_number("print(!1);", "operator '!' needs bools, found number", 1, 8)]
 #[case::if_cond("if (1) {}", "condition must be bool, found number", 1, 5)]
 #[case::while_cond("while (\"a\") {}", "condition must be bool, found string", 1, 8)]
 #[case::for_cond("for (; 1; ) {}", "condition must be bool, found number", 1, 8)]
-#[case::else_if_cond("if (true) {} else if (null) {}", "condition must be bool, found null", 1, 23)]
-#[case::compound_sub_string("var s = \"a\"; s -= \"b\";", "operator '-=' needs numbers, found string", 1, 14)]
-#[case::compound_add_mixed("var n = 1; n += \"a\";", "operator '+=' needs two numbers or two strings, found number and string", 1, 12)]
-#[case::compound_element("var xs = [\"a\"]; xs[0] *= 2;", "operator '*=' needs numbers, found string", 1, 17)]
-#[case::inc_string("var s = \"a\"; s++;", "operator '++' needs a number variable, found string", 1, 14)]
-#[case::mixed_array("let xs = [1, \"a\"];", "array elements must have the same type: expected number, found string", 1, 14)]
-#[case::mixed_nested_array("let xs = [[1], [\"a\"]];", "array elements must have the same type: expected number[], found string[]", 1, 16)]
-#[case::index_string("let s = \"abc\"; print(s[0]);", "cannot index a string; use charAt", 1, 22)]
-#[case::index_with_string("let xs = [1]; print(xs[\"a\"]);", "expected number, found string", 1, 24)]
-#[case::index_number("let n = 1; print(n[0]);", "cannot index a value of type number", 1, 18)]
-#[case::too_many_args("fn f(a: number, b: number) -> number { return a; }\nf(1, 2, 3);", "wrong number of arguments: 'f' expects 2, found 3", 2, 1)]
-#[case::too_few_args("fn f() -> number { return 1; } print(f(1));", "wrong number of arguments: 'f' expects 0, found 1", 1, 38)]
-#[case::arg_type("fn f(a: number) -> number { return a; } f(\"x\");", "type mismatch in argument 1 of 'f': expected number, found string", 1, 43)]
-#[case::arg_type_second("fn f(a: number, b: string) -> void {} f(1, 2);", "type mismatch in argument 2 of 'f': expected string, found number", 1, 44)]
-#[case::arg_type_fixed_builtin("let s = sqrt(\"a\");", "type mismatch in argument 1 of 'sqrt': expected number, found string", 1, 14)]
-#[case::arg_type_fn_variable("let g: (number) -> number = sqrt; g(true);", "type mismatch in argument 1 of 'g': expected number, found bool", 1, 37)]
-#[case::arg_type_fn_value("let fs = [sqrt]; fs[0](\"a\");", "expected number, found string", 1, 24)]
-#[case::arg_fn_type("fn ap(f: (number) -> number) -> number { return f(1); } print(ap(charAt));", "expected (number) -> number, found (string, number) -> string", 1, 66)]
-#[case::not_a_function("let x = 1; x(2);", "'x' is not a function (it has type number)", 1, 12)]
+#[case::else_if_cond(
+    "if (true) {} else if (null) {}",
+    "condition must be bool, found null",
+    1,
+    23
+)]
+#[case::compound_sub_string(
+    "var s = \"a\"; s -= \"b\";",
+    "operator '-=' needs numbers, found string",
+    1,
+    14
+)]
+#[case::compound_add_mixed(
+    "var n = 1; n += \"a\";",
+    "operator '+=' needs two numbers or two strings, found number and string",
+    1,
+    12
+)]
+#[case::compound_element(
+    "var xs = [\"a\"]; xs[0] *= 2;",
+    "operator '*=' needs numbers, found string",
+    1,
+    17
+)]
+#[case::inc_string(
+    "var s = \"a\"; s++;",
+    "operator '++' needs numbers, found string",
+    1,
+    14
+)]
+#[case::mixed_array(
+    "let xs = [1, \"a\"];",
+    "array elements must have the same type: expected number, found string",
+    1,
+    14
+)]
+#[case::mixed_nested_array(
+    "let xs = [[1], [\"a\"]];",
+    "array elements must have the same type: expected number[], found string[]",
+    1,
+    16
+)]
+#[case::index_string(
+    "let s = \"abc\"; print(s[0]);",
+    "cannot index a string; use charAt",
+    1,
+    22
+)]
+#[case::index_with_string(
+    "let xs = [1]; print(xs[\"a\"]);",
+    "expected number, found string",
+    1,
+    24
+)]
+#[case::index_number(
+    "let n = 1; print(n[0]);",
+    "cannot index a value of type number",
+    1,
+    18
+)]
+#[case::too_many_args(
+    "fn f(a: number, b: number) -> number { return a; }\nf(1, 2, 3);",
+    "wrong number of arguments: 'f' expects 2, found 3",
+    2,
+    1
+)]
+#[case::too_few_args(
+    "fn f() -> number { return 1; } print(f(1));",
+    "wrong number of arguments: 'f' expects 0, found 1",
+    1,
+    38
+)]
+#[case::arg_type(
+    "fn f(a: number) -> number { return a; } f(\"x\");",
+    "type mismatch in argument 1 of 'f': expected number, found string",
+    1,
+    43
+)]
+#[case::arg_type_second(
+    "fn f(a: number, b: string) -> void {} f(1, 2);",
+    "type mismatch in argument 2 of 'f': expected string, found number",
+    1,
+    44
+)]
+#[case::arg_type_fixed_builtin(
+    "let s = sqrt(\"a\");",
+    "type mismatch in argument 1 of 'sqrt': expected number, found string",
+    1,
+    14
+)]
+#[case::arg_type_fn_variable(
+    "let g: (number) -> number = sqrt; g(true);",
+    "type mismatch in argument 1 of 'g': expected number, found bool",
+    1,
+    37
+)]
+#[case::arg_type_fn_value(
+    "let fs = [sqrt]; fs[0](\"a\");",
+    "expected number, found string",
+    1,
+    24
+)]
+#[case::arg_fn_type(
+    "fn ap(f: (number) -> number) -> number { return f(1); } print(ap(charAt));",
+    "expected (number) -> number, found (string, number) -> string",
+    1,
+    66
+)]
+#[case::not_a_function(
+    "let x = 1; x(2);",
+    "'x' is not a function (it has type number)",
+    1,
+    12
+)]
 #[case::generic_as_value("let p = print;", "'print' can only be called", 1, 9)]
 #[case::generic_as_argument("print(map([1], str));", "'str' can only be called", 1, 16)]
-#[case::generic_arity("print(1, 2);", "wrong number of arguments: 'print' expects 1, found 2", 1, 1)]
+#[case::generic_arity(
+    "print(1, 2);",
+    "wrong number of arguments: 'print' expects 1, found 2",
+    1,
+    1
+)]
 #[case::return_top_level("return 1;", "return outside of a function", 1, 1)]
-#[case::return_type("fn f() -> number { return \"a\"; }", "expected number, found string", 1, 27)]
+#[case::return_type(
+    "fn f() -> number { return \"a\"; }",
+    "expected number, found string",
+    1,
+    27
+)]
 #[case::return_missing_value("fn f() -> number { return; }", "missing return value", 1, 20)]
 #[case::return_value_in_void("fn f() -> void { return 1; }", "expected void, found number", 1, 25)]
 #[case::return_empty_array_wrong("fn f() -> number { return []; }", "expected number", 1, 27)]
-#[case::no_return_if("fn f(b: bool) -> number { if (b) { return 1; } }", "function 'f' must return a value of type number on every path", 1, 4)]
-#[case::no_return_while_break("fn f() -> number { while (true) { break; } }", "must return a value of type number on every path", 1, 4)]
-#[case::no_return_for_break_in_if("fn f() -> number { for (;;) { if (true) { break; } } }", "must return a value", 1, 4)]
-#[case::no_return_while_cond("fn f(b: bool) -> number { while (b) { return 1; } }", "must return a value", 1, 4)]
-#[case::no_return_empty("fn f() -> string[] { }", "function 'f' must return a value of type string[] on every path", 1, 4)]
-#[case::no_return_for_in("fn f() -> number { for x in [1] { return x; } }", "must return a value", 1, 4)]
-#[case::no_return_return_not_last("fn f() -> number { return 1; print(2); }", "must return a value", 1, 4)]
+#[case::no_return_if(
+    "fn f(b: bool) -> number { if (b) { return 1; } }",
+    "function 'f' must return a value of type number on every path",
+    1,
+    4
+)]
+#[case::no_return_while_break(
+    "fn f() -> number { while (true) { break; } }",
+    "must return a value of type number on every path",
+    1,
+    4
+)]
+#[case::no_return_for_break_in_if(
+    "fn f() -> number { for (;;) { if (true) { break; } } }",
+    "must return a value",
+    1,
+    4
+)]
+#[case::no_return_while_cond(
+    "fn f(b: bool) -> number { while (b) { return 1; } }",
+    "must return a value",
+    1,
+    4
+)]
+#[case::no_return_empty(
+    "fn f() -> string[] { }",
+    "function 'f' must return a value of type string[] on every path",
+    1,
+    4
+)]
+#[case::no_return_for_in(
+    "fn f() -> number { for x in [1] { return x; } }",
+    "must return a value",
+    1,
+    4
+)]
+#[case::no_return_return_not_last(
+    "fn f() -> number { return 1; print(2); }",
+    "must return a value",
+    1,
+    4
+)]
 #[case::break_outside("break;", "break outside of a loop", 1, 1)]
 #[case::continue_outside("fn f() -> void { continue; }", "continue outside of a loop", 1, 18)]
-#[case::break_in_fn_in_loop("while (true) { fn f() -> void { break; } }", "break outside of a loop", 1, 33)]
-#[case::closure_fn_local("fn outer() -> void { let x = 1; fn inner() -> number { return x; } }", "closures are not supported: 'x' is a local of an enclosing scope", 1, 63)]
-#[case::closure_block_local("{ let x = 1; fn f() -> number { return x; } }", "closures are not supported: 'x' is a local of an enclosing scope", 1, 40)]
-#[case::closure_param("fn f(a: number) -> void { fn g() -> number { return a; } }", "closures are not supported", 1, 53)]
-#[case::closure_loop_var("for x in [1] { fn g() -> number { return x; } }", "closures are not supported", 1, 42)]
-#[case::closure_for_var("for (var i = 0; i < 1; i++) { fn g() -> void { i = 2; } }", "closures are not supported", 1, 48)]
-#[case::fn_does_not_see_later_block_local("fn g() -> void { print(h); } { let h = 1; }", "undefined name 'h'", 1, 24)]
-#[case::push_type("let xs = [1]; push(xs, \"a\");", "type mismatch in argument 2 of 'push': expected number, found string", 1, 24)]
-#[case::push_not_array("push(1, 2);", "type mismatch in argument 1 of 'push': expected an array, found number", 1, 6)]
-#[case::len_number("print(len(1));", "type mismatch in argument 1 of 'len': expected string or array, found number", 1, 11)]
-#[case::filter_fn("fn f(x: string) -> bool { return true; } print(filter([1], f));", "expected (number) -> bool, found (string) -> bool", 1, 60)]
-#[case::map_void_fn("fn v(x: number) -> void {} print(map([1], v));", "type mismatch in argument 2 of 'map'", 1, 43)]
+#[case::break_in_fn_in_loop(
+    "while (true) { fn f() -> void { break; } }",
+    "break outside of a loop",
+    1,
+    33
+)]
+#[case::closure_fn_local(
+    "fn outer() -> void { let x = 1; fn inner() -> number { return x; } }",
+    "closures are not supported: 'x' is a local of an enclosing scope",
+    1,
+    63
+)]
+#[case::closure_block_local(
+    "{ let x = 1; fn f() -> number { return x; } }",
+    "closures are not supported: 'x' is a local of an enclosing scope",
+    1,
+    40
+)]
+#[case::closure_param(
+    "fn f(a: number) -> void { fn g() -> number { return a; } }",
+    "closures are not supported",
+    1,
+    53
+)]
+#[case::closure_loop_var(
+    "for x in [1] { fn g() -> number { return x; } }",
+    "closures are not supported",
+    1,
+    42
+)]
+#[case::closure_for_var(
+    "for (var i = 0; i < 1; i++) { fn g() -> void { i = 2; } }",
+    "closures are not supported",
+    1,
+    48
+)]
+#[case::fn_does_not_see_later_block_local(
+    "fn g() -> void { print(h); } { let h = 1; }",
+    "undefined name 'h'",
+    1,
+    24
+)]
+#[case::push_type(
+    "let xs = [1]; push(xs, \"a\");",
+    "type mismatch in argument 2 of 'push': expected number, found string",
+    1,
+    24
+)]
+#[case::push_not_array(
+    "push(1, 2);",
+    "type mismatch in argument 1 of 'push': expected an array, found number",
+    1,
+    6
+)]
+#[case::len_number(
+    "print(len(1));",
+    "type mismatch in argument 1 of 'len': expected string or array, found number",
+    1,
+    11
+)]
+#[case::filter_fn(
+    "fn f(x: string) -> bool { return true; } print(filter([1], f));",
+    "expected (number) -> bool, found (string) -> bool",
+    1,
+    60
+)]
+#[case::map_void_fn(
+    "fn v(x: number) -> void {} print(map([1], v));",
+    "type mismatch in argument 2 of 'map'",
+    1,
+    43
+)]
 #[case::reduce_fn("print(reduce([1], sqrt, 0));", "type mismatch in argument 2 of 'reduce': expected (number, number) -> number, found (number) -> number", 1, 19)]
-#[case::reduce_init("fn add(a: number, b: number) -> number { return a + b; } print(reduce([1], add, \"\"));", "type mismatch in argument 3 of 'reduce': expected number, found string", 1, 81)]
-#[case::slice_bound("print(slice([1], \"a\", 2));", "type mismatch in argument 2 of 'slice': expected number, found string", 1, 18)]
-#[case::concat_mismatch("print(concat([1], [\"a\"]));", "type mismatch in argument 2 of 'concat': expected number[], found string[]", 1, 19)]
+#[case::reduce_init(
+    "fn add(a: number, b: number) -> number { return a + b; } print(reduce([1], add, \"\"));",
+    "type mismatch in argument 3 of 'reduce': expected number, found string",
+    1,
+    81
+)]
+#[case::slice_bound(
+    "print(slice([1], \"a\", 2));",
+    "type mismatch in argument 2 of 'slice': expected number, found string",
+    1,
+    18
+)]
+#[case::concat_mismatch(
+    "print(concat([1], [\"a\"]));",
+    "type mismatch in argument 2 of 'concat': expected number[], found string[]",
+    1,
+    19
+)]
 #[case::for_in_not_array("for x in 5 {}", "for-in needs an array, found number", 1, 10)]
 #[case::for_in_string("for c in \"abc\" {}", "for-in needs an array, found string", 1, 10)]
 #[case::let_annotation_mismatch("let f: (number) -> number = charAt;", "type mismatch in declaration of 'f': expected (number) -> number, found (string, number) -> string", 1, 29)]
-#[case::let_array_mismatch("let a: number[] = [\"a\"];", "expected number[], found string[]", 1, 19)]
-#[case::assign_mismatch("var xs = [1]; xs = [\"a\"];", "type mismatch in assignment to 'xs': expected number[], found string[]", 1, 20)]
-#[case::assign_element_mismatch("var xs = [1]; xs[0] = \"a\";", "expected number, found string", 1, 23)]
-#[case::second_line("let x = 1;\nlet y = x + true;", "operator '+' needs two numbers or two strings, found number and bool", 2, 9)]
+#[case::let_array_mismatch(
+    "let a: number[] = [\"a\"];",
+    "expected number[], found string[]",
+    1,
+    19
+)]
+#[case::assign_mismatch(
+    "var xs = [1]; xs = [\"a\"];",
+    "type mismatch in assignment to 'xs': expected number[], found string[]",
+    1,
+    20
+)]
+#[case::assign_element_mismatch(
+    "var xs = [1]; xs[0] = \"a\";",
+    "expected number, found string",
+    1,
+    23
+)]
+#[case::second_line(
+    "let x = 1;\nlet y = x + true;",
+    "operator '+' needs two numbers or two strings, found number and bool",
+    2,
+    9
+)]
 #[case::null_not_number("let x: number = null;", "expected number, found null", 1, 17)]
 fn fails(#[case] src: &str, #[case] msg: &str, #[case] line: usize, #[case] col: usize) {
     let errs = errors(src);
@@ -447,8 +824,14 @@ fn errors_are_sorted_even_when_fn_bodies_are_checked_late() {
     let src = "fn f() -> number { return true; }\nlet x: string = 1;";
     let errs = errors(src);
     let text = render(src, &errs);
-    assert!(text.starts_with("1:27: type mismatch in return value of 'f'"), "{text}");
-    assert!(text.contains("2:17: type mismatch in declaration of 'x'"), "{text}");
+    assert!(
+        text.starts_with("1:27: type mismatch in return value of 'f'"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2:17: type mismatch in declaration of 'x'"),
+        "{text}"
+    );
 }
 
 // ----- computed information -----
@@ -487,9 +870,15 @@ fn decl_infos() {
     let b = decl(&info, "b");
     assert_eq!((b.ty.clone(), b.mutable), (Type::String, true));
     let p = decl(&info, "p");
-    assert_eq!((p.ty.to_string(), p.mutable, p.global), ("number[]".into(), true, false));
+    assert_eq!(
+        (p.ty.to_string(), p.mutable, p.global),
+        ("number[]".into(), true, false)
+    );
     let x = decl(&info, "x");
-    assert_eq!((x.ty.clone(), x.mutable, x.global), (Type::Number, false, false));
+    assert_eq!(
+        (x.ty.clone(), x.mutable, x.global),
+        (Type::Number, false, false)
+    );
 }
 
 #[test]
@@ -561,10 +950,16 @@ fn call_and_callee_types() {
         fn str2(x: number) -> string { return str(x); }";
     let (program, info) = ok(src);
     let ann = Annotations::of(&program);
-    assert_eq!(ann.types_of("call"), vec!["void", "void", "number", "string[]", "string"]);
+    assert_eq!(
+        ann.types_of("call"),
+        vec!["void", "void", "number", "string[]", "string"]
+    );
     assert_eq!(ann.types_of("v"), vec!["() -> void"]);
     assert_eq!(ann.types_of("print"), vec!["(number) -> void"]);
-    assert_eq!(ann.types_of("map"), vec!["(number[], (number) -> string) -> string[]"]);
+    assert_eq!(
+        ann.types_of("map"),
+        vec!["(number[], (number) -> string) -> string[]"]
+    );
     assert_eq!(decl(&info, "m").ty.to_string(), "string[]");
     assert_eq!(decl(&info, "n").ty, Type::Number);
 }
@@ -580,7 +975,16 @@ fn operator_result_types() {
         .collect();
     assert_eq!(
         tys,
-        ["number", "string", "bool", "bool", "number", "number", "null", "string[][]"]
+        [
+            "number",
+            "string",
+            "bool",
+            "bool",
+            "number",
+            "number",
+            "null",
+            "string[][]"
+        ]
     );
 }
 
@@ -604,4 +1008,3 @@ fn deep_nesting_does_not_overflow() {
     let src = format!("let x = {}true;", "!".repeat(depth));
     ok(&src);
 }
-

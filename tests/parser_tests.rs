@@ -410,6 +410,7 @@ fn nested_expression_spans() {
 
 #[rstest]
 #[case("x = 1;")]
+#[case("(x) = 1;")]
 #[case("xs[i] += 2;")]
 #[case("x++;")]
 #[case("--x;")]
@@ -725,6 +726,7 @@ fn crlf_line_endings() {
 #[case("let s = \"abc\\", "unterminated string", (8, 9))]
 #[case("x; /* abc", "unterminated block comment", (3, 5))]
 #[case(r#""\q""#, r"invalid escape '\q'", (1, 3))]
+#[case("\"a\\\nb\"", r"invalid escape '\' at end of line", (2, 3))]
 #[case(r#""ok\x41""#, r"invalid escape '\x'", (3, 5))]
 #[case(r#""\'""#, r"invalid escape '\''", (1, 3))]
 #[case("\"\\é\"", r"invalid escape '\é'", (1, 4))]
@@ -1074,4 +1076,50 @@ fn error_points_at_the_token_that_nests_too_deep() {
     let e = parse_on_small_stack(source.clone()).unwrap_err();
     assert_eq!(text(&source, e.span), "(");
     assert!(e.span.start < 8 + MAX_NESTING, "{:?}", e.span);
+}
+
+// ---- Whole programs -----------------------------------------------------------------------
+
+#[test]
+fn language_md_example_parses() {
+    let source = r#"
+fn fib(n: number) -> number {
+    if (n < 2) {
+        return n;
+    }
+    return fib(n - 1) + fib(n - 2);
+}
+
+let xs: number[] = [];
+for (var i = 0; i < 10; i++) {
+    push(xs, fib(i));
+}
+print(xs);                       // [0, 1, 1, 2, 3, 5, 8, 13, 21, 34]
+print(filter(xs, isEven));
+
+fn isEven(n: number) -> bool {
+    return n % 2 == 0;
+}
+"#;
+    let p = parse_ok(source);
+    assert_eq!(p.stmts.len(), 6);
+    assert_eq!((p.decl_count, p.fn_count), (4, 2));
+}
+
+/// The benchmark programs next to the project (`../shared/bench/*.at`), when present.
+#[test]
+fn benchmark_programs_parse() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    for entry in entries {
+        let path = entry.expect("directory entry").path();
+        if path.extension().is_some_and(|ext| ext == "at") {
+            let source = std::fs::read_to_string(&path).expect("readable");
+            if let Err(e) = parse(&source) {
+                panic!("{}: {e:?}", path.display());
+            }
+        }
+    }
 }

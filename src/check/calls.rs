@@ -336,9 +336,7 @@ impl Checker {
         };
         match (ft, declared_acc) {
             (Type::Unknown, _) => it.clone(),
-            (Type::Func(f), Some(acc))
-                if compat(&f.params[1], elem) && compat(&f.ret, &acc) =>
-            {
+            (Type::Func(f), Some(acc)) if compat(&f.params[1], elem) && compat(&f.ret, &acc) => {
                 self.expect_arg(Builtin::Reduce, 3, &acc, it, ispan);
                 acc
             }

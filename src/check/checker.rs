@@ -234,7 +234,10 @@ impl Checker {
     }
 
     pub(super) fn decl_kind(&self, id: DeclId) -> DeclKind {
-        self.kinds.get(id as usize).copied().unwrap_or(DeclKind::Var)
+        self.kinds
+            .get(id as usize)
+            .copied()
+            .unwrap_or(DeclKind::Var)
     }
 
     // ----- name resolution -----

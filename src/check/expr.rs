@@ -1,7 +1,7 @@
 //! Expressions: names, literals, operators, indexing, array literals.
 
 use super::checker::Checker;
-use super::ty::{compat, is_one_of, needs_context};
+use super::ty::{compat, is_one_of, needs_context, numbers_or_strings};
 use crate::span::Span;
 use crate::syntax::ast::{BinOp, Expr, ExprKind, Name, Res, UnOp};
 use crate::types::Type;
@@ -68,7 +68,7 @@ impl Checker {
             }
             UnOp::Not => {
                 if !is_one_of(t, &[Type::Bool]) {
-                    self.error(span, format!("operator '!' needs a bool, found {t}"));
+                    self.error(span, format!("operator '!' needs bools, found {t}"));
                 }
                 Type::Bool
             }
@@ -100,28 +100,26 @@ impl Checker {
     ) -> Type {
         let sym = op.symbol();
         match op {
-            BinOp::Add => match (lt, rt) {
-                (Type::Number, Type::Number) => Type::Number,
-                (Type::String, Type::String) => Type::String,
-                (Type::Unknown, _) | (_, Type::Unknown) => Type::Unknown,
-                _ => {
-                    self.error(
+            BinOp::Add => {
+                match (lt, rt) {
+                    (Type::Number, Type::Number) => Type::Number,
+                    (Type::String, Type::String) => Type::String,
+                    (Type::Unknown, _) | (_, Type::Unknown) => Type::Unknown,
+                    _ => {
+                        self.error(
                         span,
                         format!("operator '+' needs two numbers or two strings, found {lt} and {rt}"),
                     );
-                    Type::Unknown
+                        Type::Unknown
+                    }
                 }
-            },
+            }
             BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod => {
                 self.operands(sym, "numbers", &Type::Number, (lspan, lt), (rspan, rt));
                 Type::Number
             }
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                let ok = match (lt, rt) {
-                    (Type::Unknown, _) | (_, Type::Unknown) => true,
-                    (Type::Number, Type::Number) | (Type::String, Type::String) => true,
-                    _ => false,
-                };
+                let ok = numbers_or_strings(lt, rt);
                 if !ok {
                     self.error(
                         span,

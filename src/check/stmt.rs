@@ -2,11 +2,9 @@
 
 use super::checker::{Checker, DeclKind, FnCtx};
 use super::returns::block_returns;
-use super::ty::{compat, is_one_of};
+use super::ty::{compat, is_one_of, numbers_or_strings};
 use crate::span::Span;
-use crate::syntax::ast::{
-    BinOp, Block, DeclId, Expr, FnDecl, LValue, Name, Res, Stmt, TypeAnn,
-};
+use crate::syntax::ast::{BinOp, Block, DeclId, Expr, FnDecl, LValue, Name, Res, Stmt, TypeAnn};
 use crate::types::Type;
 
 impl Checker {
@@ -72,7 +70,12 @@ impl Checker {
                 step,
                 body,
                 ..
-            } => self.for_stmt(init.as_deref_mut(), cond.as_mut(), step.as_deref_mut(), body),
+            } => self.for_stmt(
+                init.as_deref_mut(),
+                cond.as_mut(),
+                step.as_deref_mut(),
+                body,
+            ),
             Stmt::ForIn {
                 decl,
                 name,
@@ -109,7 +112,11 @@ impl Checker {
             }
             None => init_ty,
         };
-        let kind = if mutable { DeclKind::Var } else { DeclKind::Let };
+        let kind = if mutable {
+            DeclKind::Var
+        } else {
+            DeclKind::Let
+        };
         self.declare_var(decl, name, name_span, ty, kind);
     }
 
@@ -132,7 +139,7 @@ impl Checker {
             let op = if inc { "++" } else { "--" };
             self.error(
                 target.span,
-                format!("operator '{op}' needs a number variable, found {ty}"),
+                format!("operator '{op}' needs numbers, found {ty}"),
             );
         }
     }
@@ -215,9 +222,7 @@ impl Checker {
                 if !is_one_of(&ret, &[Type::Void]) {
                     self.error(
                         span,
-                        format!(
-                            "missing return value: '{name}' must return a value of type {ret}"
-                        ),
+                        format!("missing return value: '{name}' must return a value of type {ret}"),
                     );
                 }
             }
@@ -226,7 +231,9 @@ impl Checker {
                 if t != Type::Unknown {
                     self.error(
                         v.span,
-                        format!("type mismatch in return value of '{name}': expected void, found {t}"),
+                        format!(
+                            "type mismatch in return value of '{name}': expected void, found {t}"
+                        ),
                     );
                 }
             }
@@ -235,7 +242,9 @@ impl Checker {
                 if !compat(&ret, &t) {
                     self.error(
                         v.span,
-                        format!("type mismatch in return value of '{name}': expected {ret}, found {t}"),
+                        format!(
+                            "type mismatch in return value of '{name}': expected {ret}, found {t}"
+                        ),
                     );
                 }
             }
@@ -259,9 +268,10 @@ impl Checker {
                         target.span,
                         format!("cannot assign to '{name}': it is declared with let"),
                     ),
-                    DeclKind::LoopVar => {
-                        self.error(target.span, format!("cannot assign to loop variable '{name}'"))
-                    }
+                    DeclKind::LoopVar => self.error(
+                        target.span,
+                        format!("cannot assign to loop variable '{name}'"),
+                    ),
                     DeclKind::Var | DeclKind::Param => {}
                 }
                 ty
@@ -294,11 +304,7 @@ impl Checker {
                 }
             }
             Some(BinOp::Add) => {
-                let ok = match (&target_ty, &vt) {
-                    (Type::Unknown, _) | (_, Type::Unknown) => true,
-                    (Type::Number, Type::Number) | (Type::String, Type::String) => true,
-                    _ => false,
-                };
+                let ok = numbers_or_strings(&target_ty, &vt);
                 if !ok {
                     self.error(
                         target_span,

@@ -19,6 +19,17 @@ pub(super) fn compat(expected: &Type, found: &Type) -> bool {
     }
 }
 
+/// Whether `a` and `b` are two numbers or two strings (or one of them is `Unknown`).
+pub(super) fn numbers_or_strings(a: &Type, b: &Type) -> bool {
+    matches!(
+        (a, b),
+        (Type::Unknown, _)
+            | (_, Type::Unknown)
+            | (Type::Number, Type::Number)
+            | (Type::String, Type::String)
+    )
+}
+
 /// Whether `t` is `Unknown` or one of `wanted`.
 pub(super) fn is_one_of(t: &Type, wanted: &[Type]) -> bool {
     *t == Type::Unknown || wanted.contains(t)
@@ -55,10 +66,7 @@ impl Checker {
             },
             TypeAnn::Array(elem, _) => Type::array(self.resolve_ann(elem, false)),
             TypeAnn::Func(params, ret, _) => {
-                let params = params
-                    .iter()
-                    .map(|p| self.resolve_ann(p, false))
-                    .collect();
+                let params = params.iter().map(|p| self.resolve_ann(p, false)).collect();
                 let ret = self.resolve_ann(ret, true);
                 Type::func(params, ret)
             }

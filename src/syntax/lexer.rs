@@ -209,8 +209,10 @@ pub struct Token {
     pub span: Span,
 }
 
-/// Lexes the whole of `source`. The last token is always [`TokenKind::Eof`]; the error is
-/// the first one in the source.
+/// Lexes the whole of `source`. The last token is always [`TokenKind::Eof`].
+///
+/// # Errors
+/// The first lexical error of the source (see [`Lexer::next_token`]).
 pub fn lex(source: &str) -> Result<Vec<Token>, CompileError> {
     let mut lexer = Lexer::new(source)?;
     let mut tokens = Vec::new();
@@ -253,8 +255,10 @@ fn show_char(c: char) -> String {
 }
 
 impl<'s> Lexer<'s> {
-    /// A lexer at the start of `source` (after its byte order mark, if any). Fails when
-    /// the source is too large for 32-bit spans.
+    /// A lexer at the start of `source` (after its byte order mark, if any).
+    ///
+    /// # Errors
+    /// When the source is too large for 32-bit spans (4 GiB or more).
     pub fn new(source: &'s str) -> Result<Lexer<'s>, CompileError> {
         if u32::try_from(source.len()).is_err() {
             return Err(CompileError::new(
@@ -275,6 +279,12 @@ impl<'s> Lexer<'s> {
     }
 
     /// The next token; [`TokenKind::Eof`] (again and again) at the end of the source.
+    ///
+    /// # Errors
+    /// `unterminated string`, `unterminated block comment`, `invalid escape '\X'`,
+    /// `invalid unicode escape`, `invalid number literal '12abc'` or
+    /// `unexpected character 'X'`, with the span of the offending text (the opening
+    /// quote or `/*` for the unterminated ones).
     pub fn next_token(&mut self) -> Result<Token, CompileError> {
         self.skip_trivia()?;
         let start = self.pos;
@@ -456,6 +466,12 @@ impl<'s> Lexer<'s> {
             't' => '\t',
             '0' => '\0',
             'u' => return self.unicode_escape(start, string_start),
+            '\n' | '\r' => {
+                return Err(CompileError::new(
+                    "invalid escape '\\' at end of line",
+                    Span::new(start as u32, start as u32 + 1),
+                ))
+            }
             _ => {
                 return Err(CompileError::new(
                     format!("invalid escape '\\{}'", show_char(c)),

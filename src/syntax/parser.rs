@@ -23,6 +23,12 @@ use crate::types::Type;
 
 /// How deeply statements, expressions and types may nest. Deeper input is the error
 /// `nesting too deep (limit N)`.
+///
+/// At this depth an unoptimized build of the parser needs at most about 2.5 MB of stack
+/// (a nesting level costs 0.6 to 2.5 KB depending on the construct; about 1 KB at most
+/// when optimized), comfortably inside an 8 MB main-thread stack. It is more than the
+/// default 2 MB of a spawned thread, so a thread that parses untrusted input in a debug
+/// build needs a larger stack.
 pub const MAX_NESTING: u32 = 1000;
 
 /// Parses a whole source file, reporting the first lexical or syntax error.
@@ -133,13 +139,6 @@ fn lvalue(target: Expr) -> PResult<LValue> {
             span: target.span,
         }),
         _ => Err(CompileError::new("invalid assignment target", target.span)),
-    }
-}
-
-fn lvalue_span(target: &LValue) -> Span {
-    match target {
-        LValue::Var(name) => name.span,
-        LValue::Index { span, .. } => *span,
     }
 }
 
@@ -368,9 +367,10 @@ impl<'s> Parser<'s> {
 
     /// The rest of `target = value` or `target op= value`, after the operator.
     fn assignment(&mut self, target: Expr, op: Option<BinOp>) -> PResult<Stmt> {
+        let start = target.span;
         let target = lvalue(target)?;
         let value = self.expr()?;
-        let span = lvalue_span(&target).to(value.span);
+        let span = start.to(value.span);
         Ok(Stmt::Assign {
             target,
             op,

@@ -104,7 +104,7 @@ impl Cx {
     pub fn num(&self, r: u8) -> f64 {
         match self.reg(r) {
             Value::Num(n) => *n,
-            _ => f64::NAN,
+            _ => not_a_number(),
         }
     }
 
@@ -114,7 +114,7 @@ impl Cx {
         // Overwriting a number needs no destructor call: write only the payload.
         match slot {
             Value::Num(old) => *old = n,
-            _ => *slot = Value::Num(n),
+            _ => overwrite_with_number(slot, n),
         }
     }
 
@@ -135,4 +135,19 @@ impl Cx {
         // SAFETY: base + count <= num_regs (verifier).
         unsafe { std::slice::from_raw_parts(self.regs.add(base as usize), count as usize) }
     }
+}
+
+// The slow paths of the number accessors live out of line, so the hot paths of the
+// arithmetic handlers contain no calls: no register saves, no spills, no unwind pads.
+
+#[cold]
+#[inline(never)]
+fn not_a_number() -> f64 {
+    f64::NAN
+}
+
+#[cold]
+#[inline(never)]
+fn overwrite_with_number(slot: &mut Value, n: f64) {
+    *slot = Value::Num(n);
 }
