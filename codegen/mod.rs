@@ -203,7 +203,12 @@ fn parse_effect(effect: &str, operands: &[Operand]) -> Result<(Vec<String>, Vec<
     let (lhs, rhs) = effect
         .split_once("--")
         .ok_or_else(|| format!("effect '{effect}' must contain '--'"))?;
-    let kind_of = |name: &str| operands.iter().find(|o| o.name == name).map(|o| &o.kind[..]);
+    let kind_of = |name: &str| {
+        operands
+            .iter()
+            .find(|o| o.name == name)
+            .map(|o| &o.kind[..])
+    };
     let names = |side: &str| -> Result<Vec<String>, String> {
         side.split_whitespace()
             .map(|item| {
@@ -211,7 +216,9 @@ fn parse_effect(effect: &str, operands: &[Operand]) -> Result<(Vec<String>, Vec<
                     Some((reg, count)) => {
                         let count = count.strip_suffix(']').unwrap_or(count);
                         if kind_of(count) != Some("u8") {
-                            return Err(format!("effect '{effect}': '{count}' is not a u8 operand"));
+                            return Err(format!(
+                                "effect '{effect}': '{count}' is not a u8 operand"
+                            ));
                         }
                         reg
                     }
@@ -219,7 +226,9 @@ fn parse_effect(effect: &str, operands: &[Operand]) -> Result<(Vec<String>, Vec<
                 };
                 match kind_of(reg) {
                     Some("reg" | "dst") => Ok(item.to_string()),
-                    _ => Err(format!("effect '{effect}': '{reg}' is not a register operand")),
+                    _ => Err(format!(
+                        "effect '{effect}': '{reg}' is not a register operand"
+                    )),
                 }
             })
             .collect()
@@ -228,7 +237,9 @@ fn parse_effect(effect: &str, operands: &[Operand]) -> Result<(Vec<String>, Vec<
     let writes = names(rhs)?;
     for r in &reads {
         if kind_of(r) == Some("dst") {
-            return Err(format!("effect '{effect}': '{r}' is a dst operand but is read"));
+            return Err(format!(
+                "effect '{effect}': '{r}' is a dst operand but is read"
+            ));
         }
     }
     for operand in operands.iter().filter(|o| o.kind == "dst") {
@@ -417,14 +428,19 @@ pub fn generate_dispatch(ops: &[OpSpec]) -> TokenStream {
         .iter()
         .map(|c| format_ident!("{}Handlers", camel(c)))
         .collect();
-    let trait_defs = CATEGORIES.iter().zip(&category_traits).map(|(category, name)| {
-        let methods = ops.iter().filter(|op| op.category == *category).map(method);
-        let doc = format!(" Handlers of the `{category}` opcodes, implemented in `src/vm/{category}.rs`.");
-        quote! {
-            #[doc = #doc]
-            pub trait #name { #(#methods)* }
-        }
-    });
+    let trait_defs = CATEGORIES
+        .iter()
+        .zip(&category_traits)
+        .map(|(category, name)| {
+            let methods = ops.iter().filter(|op| op.category == *category).map(method);
+            let doc = format!(
+                " Handlers of the `{category}` opcodes, implemented in `src/vm/{category}.rs`."
+            );
+            quote! {
+                #[doc = #doc]
+                pub trait #name { #(#methods)* }
+            }
+        });
     let stubs = ops.iter().map(|op| {
         let name = format_ident!("{}", op.name);
         let stub = format_ident!("exec_{}", op.name);

@@ -67,9 +67,7 @@ impl Builtin {
         use Builtin::*;
         use Type::{Bool, Number as N, String as S};
         let (params, ret) = match self {
-            Print | Str | Len | Push | Pop | Map | Filter | Reduce | Slice | Concat => {
-                return None
-            }
+            Print | Str | Len | Push | Pop | Map | Filter | Reduce | Slice | Concat => return None,
             Join => (vec![Type::array(S), S], S),
             Split => (vec![S, S], Type::array(S)),
             Substring => (vec![S, N, N], S),

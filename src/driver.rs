@@ -21,13 +21,20 @@ pub fn check_source(source: &str) -> Result<(Program, CheckInfo), Vec<CompileErr
 }
 
 /// Parses, checks, compiles and verifies `source`.
-pub fn compile_source(source: &str, options: CompileOptions) -> Result<Rc<Module>, Vec<CompileError>> {
+pub fn compile_source(
+    source: &str,
+    options: CompileOptions,
+) -> Result<Rc<Module>, Vec<CompileError>> {
     let (program, info) = check_source(source)?;
     let module = compile::compile(&program, &info, options).map_err(|e| vec![e])?;
     // The compiler only emits verifiable code; a failure here is a compiler bug, reported
     // as an error rather than run.
-    verify::verify(&module)
-        .map_err(|e| vec![CompileError::new(format!("internal error: bad bytecode: {e}"), Span::default())])?;
+    verify::verify(&module).map_err(|e| {
+        vec![CompileError::new(
+            format!("internal error: bad bytecode: {e}"),
+            Span::default(),
+        )]
+    })?;
     Ok(Rc::new(module))
 }
 
@@ -130,7 +137,13 @@ impl<'a> SourceFile<'a> {
             "{}error:{} {}{}{}",
             style.error, style.reset, style.bold, error.message, style.reset
         );
-        let _ = writeln!(out, " {}-->{} {}", style.dim, style.reset, self.location(error.span.start));
+        let _ = writeln!(
+            out,
+            " {}-->{} {}",
+            style.dim,
+            style.reset,
+            self.location(error.span.start)
+        );
         self.snippet(&mut out, error.span, style);
         for frame in &error.trace {
             let _ = writeln!(

@@ -49,7 +49,9 @@ impl LineIndex {
         let line = self.line_of(offset);
         let start = self.line_starts[line] as usize;
         let end = (offset as usize).min(source.len());
-        let col = source.get(start..end).map_or(end - start, |s| s.chars().count());
+        let col = source
+            .get(start..end)
+            .map_or(end - start, |s| s.chars().count());
         (line + 1, col + 1)
     }
 

@@ -25,10 +25,7 @@ fn verify_function(module: &Module, function: &Function) -> Result<(), String> {
     let code = &function.code;
     let num_regs = function.num_regs as usize;
     if num_regs == 0 || num_regs > 256 || function.arity as usize > num_regs {
-        return Err(format!(
-            "{num_regs} registers for arity {}",
-            function.arity
-        ));
+        return Err(format!("{num_regs} registers for arity {}", function.arity));
     }
     let mut starts = vec![false; code.len() + 1];
     let mut jumps = Vec::new();
@@ -105,7 +102,9 @@ fn verify_function(module: &Module, function: &Function) -> Result<(), String> {
     }
     for (from, target) in jumps {
         if target < 0 || target as usize >= code.len() || !starts[target as usize] {
-            return Err(format!("offset {from}: jump to {target}, not an instruction"));
+            return Err(format!(
+                "offset {from}: jump to {target}, not an instruction"
+            ));
         }
     }
     if !matches!(last, Some(Opcode::Jump | Opcode::Ret | Opcode::RetVoid)) {

@@ -874,6 +874,7 @@ fn decl_infos() {
         (p.ty.to_string(), p.mutable, p.global),
         ("number[]".into(), true, false)
     );
+    assert_eq!(&src[p.span.start as usize..p.span.end as usize], "p");
     let x = decl(&info, "x");
     assert_eq!(
         (x.ty.clone(), x.mutable, x.global),

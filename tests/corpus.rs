@@ -16,7 +16,8 @@
 //!
 //! A third test checks that the two dispatch backends agree: for every corpus program,
 //! `atlas run --dispatch match` and `atlas run --dispatch table` give the same stdout,
-//! stderr and exit code.
+//! stderr and exit code. A last one checks the command line itself (exit codes 64 and 66,
+//! the `.atl` and `.atlas` extensions), which the corpus format cannot express.
 //!
 //! rstest expands the `#[files]` globs at compile time: after adding a program, touch this
 //! file (or rebuild the test) so that it becomes a test case.
@@ -51,9 +52,20 @@ fn display_path(path: &Path) -> PathBuf {
 /// Runs `atlas <args...> <path>` with a timeout; panics (fails the test) on timeout.
 fn run_atlas(args: &[&str], path: &Path) -> Outcome {
     let rel = display_path(path);
+    let mut all: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+    all.push(rel.as_os_str());
+    run_raw(&all)
+}
+
+/// Runs `atlas <args...>` from the crate root with a timeout; panics on timeout.
+fn run_raw(args: &[&std::ffi::OsStr]) -> Outcome {
+    let shown = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut child = Command::new(env!("CARGO_BIN_EXE_atlas"))
         .args(args)
-        .arg(&rel)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
@@ -84,9 +96,7 @@ fn run_atlas(args: &[&str], path: &Path) -> Outcome {
                 let _ = child.kill();
                 let _ = child.wait();
                 panic!(
-                    "timeout: `atlas {} {}` still running after {} s (killed)",
-                    args.join(" "),
-                    rel.display(),
+                    "timeout: `atlas {shown}` still running after {} s (killed)",
                     TIMEOUT.as_secs()
                 );
             }
@@ -239,7 +249,11 @@ fn check_program(path: &Path) {
                         let seen = got.stderr[..at].contains(needle.as_str());
                         problems.push(format!(
                             "stderr lacks {needle:?}{} (after byte {at})",
-                            if seen { " in order (it occurs earlier)" } else { "" }
+                            if seen {
+                                " in order (it occurs earlier)"
+                            } else {
+                                ""
+                            }
                         ));
                         break;
                     }
@@ -265,7 +279,10 @@ fn check_program(path: &Path) {
         }
         let _ = writeln!(msg, "--- actual stderr ---\n{stderr}");
         if let Some((code, needles)) = &expected.failure {
-            let _ = writeln!(msg, "--- expected: exit {code}, stderr substrings in order ---");
+            let _ = writeln!(
+                msg,
+                "--- expected: exit {code}, stderr substrings in order ---"
+            );
             for n in needles {
                 let _ = writeln!(msg, "{n}");
             }
@@ -320,4 +337,42 @@ fn dispatch_backends_agree(#[files("tests/corpus/**/*.at")] path: PathBuf) {
         rel.display(),
         problems.join("\n")
     );
+}
+
+/// Exit codes of the command line (LANGUAGE.md, "Running and diagnostics") and the
+/// accepted file extensions.
+#[test]
+fn command_line() {
+    use std::ffi::OsStr;
+    let os = |s: &'static str| OsStr::new(s);
+
+    let missing = run_raw(&[os("run"), os("tests/corpus/no_such_program.at")]);
+    assert_eq!(
+        missing.code,
+        Some(66),
+        "unreadable file: {}",
+        missing.stderr
+    );
+    assert!(missing.stdout.is_empty());
+    assert!(!missing.stderr.contains("panicked"), "{}", missing.stderr);
+
+    for args in [
+        &[][..],
+        &[os("run")][..],
+        &[os("no-such-command"), os("x.at")][..],
+    ] {
+        let o = run_raw(args);
+        assert_eq!(o.code, Some(64), "bad usage {args:?}: {}", o.stderr);
+    }
+
+    let dir = std::env::temp_dir().join(format!("atlas-corpus-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    for ext in ["atl", "atlas"] {
+        let file = dir.join(format!("ext.{ext}"));
+        std::fs::write(&file, "print(\"ok \" + str(1 + 1));\n").expect("write temp program");
+        let o = run_raw(&[os("run"), file.as_os_str()]);
+        assert_eq!(o.code, Some(0), ".{ext}: {}", o.stderr);
+        assert_eq!(String::from_utf8_lossy(&o.stdout), "ok 2\n", ".{ext}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -64,7 +64,13 @@ fn disassemble_function(out: &mut String, module: &Module, f: &Function, lines: 
     }
 }
 
-fn operand_text(module: &Module, f: &Function, kind: OperandKind, value: OperandValue, at: usize) -> String {
+fn operand_text(
+    module: &Module,
+    f: &Function,
+    kind: OperandKind,
+    value: OperandValue,
+    at: usize,
+) -> String {
     let int = match value {
         OperandValue::Num(x) => return format_number(x),
         OperandValue::Int(i) => i,

@@ -127,7 +127,9 @@ pub struct Function {
 impl Function {
     /// Source span of the instruction containing code offset `offset`.
     pub fn span_at(&self, offset: usize) -> Span {
-        let i = self.lines.partition_point(|&(start, _)| start as usize <= offset);
+        let i = self
+            .lines
+            .partition_point(|&(start, _)| start as usize <= offset);
         if i == 0 {
             self.span
         } else {

@@ -15,6 +15,25 @@
 //!
 //! After an error the offending expression gets [`Type::Unknown`], which is compatible
 //! with everything, so one mistake does not cascade into many.
+//!
+//! Expected types flow down into expression checking (an annotation, a parameter type at
+//! a call, the return type at `return`, an assignment target, the element type of an
+//! enclosing array literal, `push(xs, _)`'s element type, ...); they only serve to type
+//! empty array literals, and each context compares the result with what it needs itself.
+//!
+//! Choices where LANGUAGE.md is silent:
+//! - The variable of `for x in xs` lives in a scope around the body block, so the body
+//!   may shadow it (as a function body may shadow a parameter); likewise the variable of
+//!   a C-style `for` init.
+//! - A nested function sees the bindings of enclosing scopes as they are at its
+//!   declaration (plus every function of those scopes, which are hoisted, and every
+//!   global). A local of an enclosing block declared after the function is not visible
+//!   to it, so the name resolves further out (a global, the prelude) or is undefined.
+//! - "Returns on every path" looks at the last statement of the body only: a body whose
+//!   `return` is followed by more statements does not count as returning.
+//! - `for x in s` over a string is an error (arrays only); `len` takes strings and arrays.
+//! - The only implicit conversions are none at all: `null` is its own type and is not
+//!   compatible with `number`, arrays or functions.
 
 mod calls;
 mod checker;

@@ -360,7 +360,10 @@ impl Checker {
         self.push_scope();
         for (i, p) in f.params.iter().enumerate() {
             let ty = params.get(i).cloned().unwrap_or(Type::Unknown);
-            self.declare_var(p.decl, &p.name, p.span, ty, DeclKind::Param);
+            // `Param::span` covers `name: Type`; identifiers are ASCII.
+            let end = (p.span.start + p.name.len() as u32).min(p.span.end);
+            let name_span = Span::new(p.span.start, end);
+            self.declare_var(p.decl, &p.name, name_span, ty, DeclKind::Param);
         }
         outer
     }

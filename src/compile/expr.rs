@@ -214,7 +214,14 @@ impl Compiler<'_> {
         }
     }
 
-    fn comparison_into(&mut self, f: &mut FnState, op: BinOp, lhs: &Expr, rhs: &Expr, dst: u8) -> Result {
+    fn comparison_into(
+        &mut self,
+        f: &mut FnState,
+        op: BinOp,
+        lhs: &Expr,
+        rhs: &Expr,
+        dst: u8,
+    ) -> Result {
         let span = lhs.span.to(rhs.span);
         let a = self.any_expr(f, lhs)?;
         let b = self.any_expr(f, rhs)?;
@@ -239,7 +246,12 @@ impl Compiler<'_> {
 
     /// Emits code that jumps when `cond` evaluates to `when` and falls through
     /// otherwise; returns the jumps to patch.
-    pub(super) fn cond_jump(&mut self, f: &mut FnState, cond: &Expr, when: bool) -> Result<Vec<usize>> {
+    pub(super) fn cond_jump(
+        &mut self,
+        f: &mut FnState,
+        cond: &Expr,
+        when: bool,
+    ) -> Result<Vec<usize>> {
         let mark = f.free_reg;
         let span = cond.span;
         let jumps = match &cond.kind {
@@ -335,12 +347,22 @@ impl Compiler<'_> {
 
     /// Compiles a call; returns the register holding its result (the call's base, a
     /// new register at the top).
-    pub(super) fn call(&mut self, f: &mut FnState, callee: &Expr, args: &[Expr], span: Span) -> Result<u8> {
+    pub(super) fn call(
+        &mut self,
+        f: &mut FnState,
+        callee: &Expr,
+        args: &[Expr],
+        span: Span,
+    ) -> Result<u8> {
         if let ExprKind::Var(name) = &callee.kind {
             match name.res {
                 Res::Func(id) => {
                     let base = self.push_args(f, args, span)?;
-                    f.emit(Opcode::Call, &[int(id as u16), int(base), int(args.len() as u8)], span);
+                    f.emit(
+                        Opcode::Call,
+                        &[int(id as u16), int(base), int(args.len() as u8)],
+                        span,
+                    );
                     return Ok(base);
                 }
                 Res::Builtin(b) => return self.builtin_call(f, b, args, span),
@@ -371,7 +393,13 @@ impl Compiler<'_> {
 
     /// Prelude calls: opcodes for the common ones, loops for the higher-order ones,
     /// `call_native` for the rest.
-    fn builtin_call(&mut self, f: &mut FnState, b: Builtin, args: &[Expr], span: Span) -> Result<u8> {
+    fn builtin_call(
+        &mut self,
+        f: &mut FnState,
+        b: Builtin,
+        args: &[Expr],
+        span: Span,
+    ) -> Result<u8> {
         // Each result register is allocated first, so it is the one left at the top.
         let single = |op: Opcode, this: &mut Self, f: &mut FnState| -> Result<u8> {
             let dst = f.alloc(span)?;
@@ -401,7 +429,11 @@ impl Compiler<'_> {
             _ => {
                 let n = self.native(b);
                 let base = self.push_args(f, args, span)?;
-                f.emit(Opcode::CallNative, &[int(n), int(base), int(args.len() as u8)], span);
+                f.emit(
+                    Opcode::CallNative,
+                    &[int(n), int(base), int(args.len() as u8)],
+                    span,
+                );
                 Ok(base)
             }
         }
@@ -409,7 +441,13 @@ impl Compiler<'_> {
 
     /// `map`, `filter` and `reduce` as loops over the array calling the function on
     /// each element, so the VM never re-enters itself for a callback.
-    fn higher_order(&mut self, f: &mut FnState, b: Builtin, args: &[Expr], span: Span) -> Result<u8> {
+    fn higher_order(
+        &mut self,
+        f: &mut FnState,
+        b: Builtin,
+        args: &[Expr],
+        span: Span,
+    ) -> Result<u8> {
         // The result register comes first so it is the one left at the top.
         let result = f.alloc(span)?;
         let array = self.any_expr(f, &args[0])?;

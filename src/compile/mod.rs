@@ -213,9 +213,8 @@ impl FnState {
         if let Some(&k) = self.strings.get(text) {
             return Ok(k);
         }
-        let k = u16::try_from(self.consts.len()).map_err(|_| {
-            CompileError::new("too many string constants in one function", span)
-        })?;
+        let k = u16::try_from(self.consts.len())
+            .map_err(|_| CompileError::new("too many string constants in one function", span))?;
         self.consts.push(Value::Str(Rc::new(Str::new(text))));
         self.strings.insert(text.to_string(), k);
         Ok(k)
@@ -260,7 +259,8 @@ impl Compiler<'_> {
     fn global_slot(&mut self, decl: DeclId, span: Span) -> Result<u16, CompileError> {
         let slot = u16::try_from(self.globals.len())
             .map_err(|_| CompileError::new("too many global variables", span))?;
-        self.globals.push(self.info.decls[decl as usize].name.clone());
+        self.globals
+            .push(self.info.decls[decl as usize].name.clone());
         self.places[decl as usize] = Some(Place::Global(slot));
         Ok(slot)
     }
@@ -271,12 +271,18 @@ impl Compiler<'_> {
 
     /// The native-table index of a prelude function.
     fn native(&self, builtin: Builtin) -> u8 {
-        crate::vm::natives::index_of(builtin).expect("fixed-signature prelude functions are natives")
+        crate::vm::natives::index_of(builtin)
+            .expect("fixed-signature prelude functions are natives")
     }
 
     /// A block's statements, with function declarations compiled first (they are
     /// hoisted). Releases the block's registers at its end.
-    fn block_body(&mut self, f: &mut FnState, stmts: &[Stmt], top_level: bool) -> Result<(), CompileError> {
+    fn block_body(
+        &mut self,
+        f: &mut FnState,
+        stmts: &[Stmt],
+        top_level: bool,
+    ) -> Result<(), CompileError> {
         for stmt in stmts {
             if let Stmt::Fn(decl) = stmt {
                 self.function(decl)?;

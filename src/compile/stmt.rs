@@ -111,7 +111,13 @@ impl Compiler<'_> {
         self.block_body(f, &block.stmts, false)
     }
 
-    fn if_stmt(&mut self, f: &mut FnState, cond: &Expr, then: &Block, els: Option<&Stmt>) -> Result {
+    fn if_stmt(
+        &mut self,
+        f: &mut FnState,
+        cond: &Expr,
+        then: &Block,
+        els: Option<&Stmt>,
+    ) -> Result {
         let to_else = self.cond_jump(f, cond, false)?;
         self.block(f, then)?;
         match els {
@@ -174,7 +180,14 @@ impl Compiler<'_> {
         Ok(())
     }
 
-    fn for_in(&mut self, f: &mut FnState, decl: u32, iter: &Expr, body: &Block, span: Span) -> Result {
+    fn for_in(
+        &mut self,
+        f: &mut FnState,
+        decl: u32,
+        iter: &Expr,
+        body: &Block,
+        span: Span,
+    ) -> Result {
         let array = self.push_expr(f, iter)?;
         let counter = f.alloc(span)?;
         f.emit(Opcode::LoadNum, &[int(counter), num(0.0)], span);
@@ -237,7 +250,15 @@ impl Compiler<'_> {
                 let idx = self.any_expr(f, index)?;
                 let cur = f.alloc(span)?;
                 f.emit(Opcode::GetIndex, &[int(cur), int(arr), int(idx)], span);
-                self.binary_into(f, op, &array.ty.elem().cloned().unwrap_or_default(), cur, cur, value, span)?;
+                self.binary_into(
+                    f,
+                    op,
+                    &array.ty.elem().cloned().unwrap_or_default(),
+                    cur,
+                    cur,
+                    value,
+                    span,
+                )?;
                 f.emit(Opcode::SetIndex, &[int(arr), int(idx), int(cur)], span);
             }
         }
@@ -245,7 +266,14 @@ impl Compiler<'_> {
     }
 
     /// `x op= e`: reads `x`, evaluates `e`, stores.
-    fn compound_var(&mut self, f: &mut FnState, name: &Name, op: BinOp, value: &Expr, span: Span) -> Result {
+    fn compound_var(
+        &mut self,
+        f: &mut FnState,
+        name: &Name,
+        op: BinOp,
+        value: &Expr,
+        span: Span,
+    ) -> Result {
         let ty = self.var_type(name);
         match self.var_place(name) {
             Place::Reg(reg) => self.binary_into(f, op, &ty, reg, reg, value, span),

@@ -166,7 +166,11 @@ pub struct FnDecl {
 #[derive(Debug, Clone)]
 pub enum LValue {
     Var(Name),
-    Index { array: Expr, index: Expr, span: Span },
+    Index {
+        array: Expr,
+        index: Expr,
+        span: Span,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -191,7 +195,11 @@ pub enum Stmt {
         span: Span,
     },
     /// `x++`, `++x` (inc: true), `x--`, `--x` (inc: false).
-    IncDec { target: Name, inc: bool, span: Span },
+    IncDec {
+        target: Name,
+        inc: bool,
+        span: Span,
+    },
     If {
         cond: Expr,
         then: Block,
@@ -199,7 +207,11 @@ pub enum Stmt {
         els: Option<Box<Stmt>>,
         span: Span,
     },
-    While { cond: Expr, body: Block, span: Span },
+    While {
+        cond: Expr,
+        body: Block,
+        span: Span,
+    },
     /// C-style `for (init; cond; step) body`. `init` is a `Let`, an assignment, an
     /// inc/dec or an expression statement; `step` an assignment, inc/dec or expression.
     For {

@@ -66,7 +66,9 @@ impl ArrayHandlers for Vm<'_> {
         let item = match cx.reg(arr) {
             Value::Array(items) => {
                 let items = items.borrow();
-                element_index(i, items.len()).map(|k| items[k].clone()).ok_or(items.len())
+                element_index(i, items.len())
+                    .map(|k| items[k].clone())
+                    .ok_or(items.len())
             }
             _ => Err(0),
         };

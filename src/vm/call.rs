@@ -28,7 +28,9 @@ impl Vm<'_> {
     }
 
     /// Calls prelude function `n` on `R[base..base+argc]`, result in `R[base]`.
-    #[inline(always)]
+    /// Out of line: its locals would otherwise keep the threaded handler from
+    /// tail-calling the next one.
+    #[inline(never)]
     fn call_prelude(&mut self, cx: &mut Cx, n: u32, base: u8, argc: u8) -> Flow {
         let native = NATIVES[n as usize].1;
         match native(&self.rt, cx.regs_from(base, argc)) {
@@ -72,7 +74,10 @@ impl CallHandlers for Vm<'_> {
                 self.enter(cx, f, base, const { Opcode::CallValue.size() })
             }
             Value::Native(n) => self.call_prelude(cx, n, base, argc),
-            _ => self.fail(cx, "called value is not a function of this arity".to_string()),
+            _ => self.fail(
+                cx,
+                "called value is not a function of this arity".to_string(),
+            ),
         }
     }
 

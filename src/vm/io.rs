@@ -7,6 +7,15 @@ use super::Vm;
 impl IoHandlers for Vm<'_> {
     #[inline(always)]
     fn print(&mut self, cx: &mut Cx, a: u8) -> Flow {
+        self.print_register(cx, a)
+    }
+}
+
+impl Vm<'_> {
+    /// Out of line: the text buffer's address escapes into the writer, which would keep
+    /// the threaded handler from tail-calling the next one.
+    #[inline(never)]
+    fn print_register(&mut self, cx: &mut Cx, a: u8) -> Flow {
         let result = match cx.reg(a) {
             Value::Str(s) => {
                 let s = s.clone();

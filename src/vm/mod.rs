@@ -104,7 +104,12 @@ impl<'out> Vm<'out> {
         self.stack.reset();
         let regs = self
             .stack
-            .push_frame(module.script as u32, 0, script.num_regs as usize, std::ptr::null())
+            .push_frame(
+                module.script as u32,
+                0,
+                script.num_regs as usize,
+                std::ptr::null(),
+            )
             .expect("the stack holds the script frame");
         let mut cx = Cx {
             ip: script.code.as_ptr(),
@@ -153,6 +158,13 @@ impl<'out> Vm<'out> {
         let mut out = String::new();
         self.printer().write(&mut out, value);
         out
+    }
+
+    /// `display` as a string value; out of line so that the text buffer (whose address
+    /// escapes) does not live in a threaded handler's frame and block its tail call.
+    #[inline(never)]
+    fn display_value(&self, value: &Value) -> Value {
+        Value::str(self.display(value))
     }
 
     fn printer(&self) -> Printer<'_> {

@@ -21,14 +21,24 @@ pub static NATIVES: &[(Builtin, NativeFn)] = &[
     (Builtin::Split, split),
     (Builtin::Substring, substring),
     (Builtin::CharAt, char_at),
-    (Builtin::IndexOf, |_, a| Ok(Value::Num(strings::index_of(s(a, 0), s(a, 1))))),
-    (Builtin::Includes, |_, a| Ok(Value::Bool(strings::includes(s(a, 0), s(a, 1))))),
+    (Builtin::IndexOf, |_, a| {
+        Ok(Value::Num(strings::index_of(s(a, 0), s(a, 1))))
+    }),
+    (Builtin::Includes, |_, a| {
+        Ok(Value::Bool(strings::includes(s(a, 0), s(a, 1))))
+    }),
     (Builtin::StartsWith, |_, a| {
         Ok(Value::Bool(strings::starts_with(s(a, 0), s(a, 1))))
     }),
-    (Builtin::EndsWith, |_, a| Ok(Value::Bool(strings::ends_with(s(a, 0), s(a, 1))))),
-    (Builtin::ToUpperCase, |_, a| Ok(Value::str(strings::to_upper_case(s(a, 0))))),
-    (Builtin::ToLowerCase, |_, a| Ok(Value::str(strings::to_lower_case(s(a, 0))))),
+    (Builtin::EndsWith, |_, a| {
+        Ok(Value::Bool(strings::ends_with(s(a, 0), s(a, 1))))
+    }),
+    (Builtin::ToUpperCase, |_, a| {
+        Ok(Value::str(strings::to_upper_case(s(a, 0))))
+    }),
+    (Builtin::ToLowerCase, |_, a| {
+        Ok(Value::str(strings::to_lower_case(s(a, 0))))
+    }),
     (Builtin::Trim, trim),
     (Builtin::ParseNumber, parse_number),
     (Builtin::Sqrt, |_, a| Ok(Value::Num(math::sqrt(n(a, 0))))),
@@ -36,10 +46,18 @@ pub static NATIVES: &[(Builtin, NativeFn)] = &[
     (Builtin::Floor, |_, a| Ok(Value::Num(math::floor(n(a, 0))))),
     (Builtin::Ceil, |_, a| Ok(Value::Num(math::ceil(n(a, 0))))),
     (Builtin::Round, |_, a| Ok(Value::Num(math::round(n(a, 0))))),
-    (Builtin::Min, |_, a| Ok(Value::Num(math::min(n(a, 0), n(a, 1))))),
-    (Builtin::Max, |_, a| Ok(Value::Num(math::max(n(a, 0), n(a, 1))))),
-    (Builtin::Pow, |_, a| Ok(Value::Num(math::pow(n(a, 0), n(a, 1))))),
-    (Builtin::Clock, |rt, _| Ok(Value::Num(rt.start.elapsed().as_secs_f64()))),
+    (Builtin::Min, |_, a| {
+        Ok(Value::Num(math::min(n(a, 0), n(a, 1))))
+    }),
+    (Builtin::Max, |_, a| {
+        Ok(Value::Num(math::max(n(a, 0), n(a, 1))))
+    }),
+    (Builtin::Pow, |_, a| {
+        Ok(Value::Num(math::pow(n(a, 0), n(a, 1))))
+    }),
+    (Builtin::Clock, |rt, _| {
+        Ok(Value::Num(rt.start.elapsed().as_secs_f64()))
+    }),
 ];
 
 /// The index of `builtin` in [`NATIVES`], if it is a native.

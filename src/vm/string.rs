@@ -34,7 +34,7 @@ impl StringHandlers for Vm<'_> {
     fn to_str(&mut self, cx: &mut Cx, dst: u8, a: u8) -> Flow {
         let text = match cx.reg(a) {
             Value::Str(_) => cx.reg(a).clone(),
-            other => Value::str(self.display(other)),
+            other => self.display_value(other),
         };
         cx.set(dst, text);
         Flow::Next

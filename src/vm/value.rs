@@ -97,7 +97,11 @@ impl Printer<'_> {
     /// The name of a function value.
     pub fn function_name(&self, value: &Value) -> &str {
         match value {
-            Value::Func(f) => self.module.functions.get(*f as usize).map_or("?", |f| &f.name),
+            Value::Func(f) => self
+                .module
+                .functions
+                .get(*f as usize)
+                .map_or("?", |f| &f.name),
             Value::Native(n) => NATIVES.get(*n as usize).map_or("?", |(b, _)| b.name()),
             _ => "",
         }
