@@ -145,7 +145,18 @@ impl<'a> SourceFile<'a> {
             self.location(error.span.start)
         );
         self.snippet(&mut out, error.span, style);
-        for frame in &error.trace {
+        // A runaway recursion has 100 000 frames: show both ends of the trace.
+        const HEAD: usize = 20;
+        const TAIL: usize = 10;
+        let trace = &error.trace;
+        for (i, frame) in trace.iter().enumerate() {
+            if trace.len() > HEAD + TAIL + 1 && i >= HEAD && i < trace.len() - TAIL {
+                if i == HEAD {
+                    let hidden = trace.len() - HEAD - TAIL;
+                    let _ = writeln!(out, "  ... {hidden} more frames ...");
+                }
+                continue;
+            }
             let _ = writeln!(
                 out,
                 "  at {} ({})",
