@@ -39,6 +39,9 @@ impl Compiler<'_> {
 
     /// A register holding the value of `e`.
     pub(super) fn any_expr(&mut self, f: &mut FnState, e: &Expr) -> Result<u8> {
+        if let Some(&(_, reg)) = self.hoisted.iter().find(|(p, _)| std::ptr::eq(*p, e)) {
+            return Ok(reg);
+        }
         if let ExprKind::Var(name) = &e.kind {
             if let Res::Local(decl) | Res::Global(decl) = name.res {
                 if let Place::Reg(reg) = self.place(decl) {
@@ -206,7 +209,7 @@ impl Compiler<'_> {
     }
 
     /// A number known at compile time, when immediates are enabled.
-    fn immediate(&self, e: &Expr) -> Option<f64> {
+    pub(super) fn immediate(&self, e: &Expr) -> Option<f64> {
         if self.options.optimize {
             fold(e)
         } else {
@@ -539,7 +542,7 @@ fn is_comparison(op: BinOp) -> bool {
 }
 
 /// `k op x` as `x op' k`.
-fn mirror(op: BinOp) -> BinOp {
+pub(super) fn mirror(op: BinOp) -> BinOp {
     match op {
         BinOp::Lt => BinOp::Gt,
         BinOp::Le => BinOp::Ge,

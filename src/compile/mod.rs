@@ -10,6 +10,7 @@
 //! function touches in registers of the script's frame instead of global slots.
 
 mod expr;
+mod loops;
 mod stmt;
 
 use std::collections::HashMap;
@@ -20,7 +21,7 @@ use crate::bytecode::{Function, Module, OpInfo, Opcode, OperandKind, OperandValu
 use crate::check::CheckInfo;
 use crate::diag::CompileError;
 use crate::span::Span;
-use crate::syntax::ast::{DeclId, FnDecl, Program, Stmt};
+use crate::syntax::ast::{DeclId, Expr, FnDecl, Program, Stmt};
 use crate::vm::value::{Str, Value};
 
 /// Registers a frame may use (operands are one byte; the rest is headroom).
@@ -61,6 +62,7 @@ pub fn compile(
         places: vec![None; program.decl_count as usize],
         globals: Vec::new(),
         functions: vec![None; program.fn_count as usize],
+        hoisted: Vec::new(),
     };
     // Functions are compiled before the top-level code (they are hoisted), so the
     // globals they use get their slots first.
@@ -95,6 +97,8 @@ struct Compiler<'a> {
     globals: Vec<String>,
     /// Indexed by FnId.
     functions: Vec<Option<Function>>,
+    /// Loop-invariant expressions already computed into a register before their loop.
+    hoisted: Vec<(*const Expr, u8)>,
 }
 
 /// A loop being compiled: where `break` and `continue` go.

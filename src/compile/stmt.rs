@@ -137,49 +137,6 @@ impl Compiler<'_> {
         Ok(())
     }
 
-    /// `while` and C-style `for`, with the test at the bottom so that each iteration
-    /// runs one branch instead of two.
-    fn loop_stmt(
-        &mut self,
-        f: &mut FnState,
-        cond: Option<&Expr>,
-        step: Option<&Stmt>,
-        body: &Block,
-        span: Span,
-    ) -> Result {
-        let always = cond.is_none_or(|c| matches!(c.kind, ExprKind::Bool(true)));
-        let to_test = (!always).then(|| f.emit(Opcode::Jump, &[int(0)], span));
-        let top = f.here();
-        f.loops.push(LoopCx {
-            breaks: Vec::new(),
-            continues: Vec::new(),
-        });
-        self.block(f, body)?;
-        let lp = f.loops.pop().expect("pushed above");
-        let continue_target = f.here();
-        f.patch_all(lp.continues, continue_target);
-        if let Some(step) = step {
-            self.stmt(f, step)?;
-        }
-        if let Some(at) = to_test {
-            let test = f.here();
-            f.patch(at, test);
-        }
-        match cond {
-            Some(cond) if !always => {
-                let back = self.cond_jump(f, cond, true)?;
-                f.patch_all(back, top);
-            }
-            _ => {
-                let at = f.emit(Opcode::Jump, &[int(0)], span);
-                f.patch(at, top);
-            }
-        }
-        let end = f.here();
-        f.patch_all(lp.breaks, end);
-        Ok(())
-    }
-
     fn for_in(
         &mut self,
         f: &mut FnState,

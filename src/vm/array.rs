@@ -8,10 +8,15 @@ use crate::stdlib::number::format_number;
 /// The element index for `index` in an array of `len`, if it is an integer in range.
 #[inline(always)]
 fn element_index(index: f64, len: usize) -> Option<usize> {
-    // `as usize` saturates (negatives and NaN become 0), so the round trip through f64
-    // rejects them along with fractions.
-    let k = index as usize;
-    (k as f64 == index && k < len).then_some(k)
+    if index >= 0.0 && index < len as f64 {
+        // SAFETY: 0 <= index < len, so the value is in range for usize (and not NaN).
+        let k = unsafe { index.to_int_unchecked::<usize>() };
+        // The round trip rejects fractions.
+        if k as f64 == index {
+            return Some(k);
+        }
+    }
+    None
 }
 
 #[cold]
@@ -38,7 +43,7 @@ impl ArrayHandlers for Vm<'_> {
 
     #[inline(always)]
     fn push(&mut self, cx: &mut Cx, arr: u8, value: u8) -> Flow {
-        let item = cx.reg(value).clone();
+        let item = cx.reg(value).fast_clone();
         if let Value::Array(items) = cx.reg(arr) {
             items.borrow_mut().push(item);
         }
@@ -84,7 +89,7 @@ impl ArrayHandlers for Vm<'_> {
     #[inline(always)]
     fn set_index(&mut self, cx: &mut Cx, arr: u8, index: u8, src: u8) -> Flow {
         let i = cx.num(index);
-        let item = cx.reg(src).clone();
+        let item = cx.reg(src).fast_clone();
         let stored = match cx.reg(arr) {
             Value::Array(items) => {
                 let mut items = items.borrow_mut();
@@ -118,7 +123,7 @@ impl ArrayHandlers for Vm<'_> {
     fn for_in_next(&mut self, cx: &mut Cx, item: u8, arr: u8, counter: u8, off: i32) -> Flow {
         let i = cx.num(counter);
         let next = match cx.reg(arr) {
-            Value::Array(items) => items.borrow().get(i as usize).cloned(),
+            Value::Array(items) => items.borrow().get(i as usize).map(Value::fast_clone),
             _ => None,
         };
         match next {

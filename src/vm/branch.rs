@@ -36,7 +36,34 @@ macro_rules! compare_k_and_branch {
 
 // `!(x < y)` is not `x >= y` when either is NaN: the negated forms are deliberate.
 #[allow(clippy::neg_cmp_op_on_partial_ord)]
+/// `R[counter] += step; if R[counter] op limit then jump`: the step and test of a loop in
+/// one dispatch, with the limit in a register or immediate.
+macro_rules! loop_step_and_branch {
+    ($($name:ident, $name_k:ident => $op:tt;)*) => {$(
+        #[inline(always)]
+        fn $name(&mut self, cx: &mut Cx, counter: u8, step: f64, limit: u8, off: i32) -> Flow {
+            let next = cx.num(counter) + step;
+            cx.set_num(counter, next);
+            branch_if(next $op cx.num(limit), off)
+        }
+
+        #[inline(always)]
+        fn $name_k(&mut self, cx: &mut Cx, counter: u8, step: f64, limit: f64, off: i32) -> Flow {
+            let next = cx.num(counter) + step;
+            cx.set_num(counter, next);
+            branch_if(next $op limit, off)
+        }
+    )*};
+}
+
 impl BranchHandlers for Vm<'_> {
+    loop_step_and_branch! {
+        loop_lt, loop_lt_k => <;
+        loop_le, loop_le_k => <=;
+        loop_gt, loop_gt_k => >;
+        loop_ge, loop_ge_k => >=;
+    }
+
     #[inline(always)]
     fn jump(&mut self, _cx: &mut Cx, off: i32) -> Flow {
         Flow::Jump(off)

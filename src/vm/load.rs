@@ -7,7 +7,7 @@ use super::Vm;
 impl LoadHandlers for Vm<'_> {
     #[inline(always)]
     fn mov(&mut self, cx: &mut Cx, dst: u8, src: u8) -> Flow {
-        let value = cx.reg(src).clone();
+        let value = cx.reg(src).fast_clone();
         cx.set(dst, value);
         Flow::Next
     }
