@@ -34,8 +34,6 @@ macro_rules! compare_k_and_branch {
     )*};
 }
 
-// `!(x < y)` is not `x >= y` when either is NaN: the negated forms are deliberate.
-#[allow(clippy::neg_cmp_op_on_partial_ord)]
 /// `R[counter] += step; if R[counter] op limit then jump`: the step and test of a loop in
 /// one dispatch, with the limit in a register or immediate.
 macro_rules! loop_step_and_branch {
@@ -56,6 +54,8 @@ macro_rules! loop_step_and_branch {
     )*};
 }
 
+// `!(x < y)` is not `x >= y` when either is NaN: the negated forms are deliberate.
+#[allow(clippy::neg_cmp_op_on_partial_ord)]
 impl BranchHandlers for Vm<'_> {
     loop_step_and_branch! {
         loop_lt, loop_lt_k => <;
