@@ -57,7 +57,7 @@ impl Cx {
         unsafe { *self.ip }
     }
 
-    operand_readers!(operand_u8 -> u8, operand_u16 -> u16, operand_u32 -> u32,
+    operand_readers!(operand_u8 -> u8, operand_u16 -> u16, operand_u32 -> u32, operand_u64 -> u64,
                      operand_i32 -> i32, operand_f64 -> f64);
 
     /// Applies a handler's `Flow` for an instruction of `size` bytes; true means stop.
@@ -70,6 +70,7 @@ impl Cx {
                 false
             }
             Flow::Jump(offset) => {
+                keep_branch();
                 // SAFETY: the verifier checked that every jump lands on an instruction.
                 self.ip = unsafe { self.ip.offset(offset as isize) };
                 false
@@ -134,6 +135,23 @@ impl Cx {
     pub fn regs_from(&self, base: u8, count: u8) -> &[Value] {
         // SAFETY: base + count <= num_regs (verifier).
         unsafe { std::slice::from_raw_parts(self.regs.add(base as usize), count as usize) }
+    }
+}
+
+/// Keeps a conditional jump a real branch.
+///
+/// Left alone, LLVM computes the next `ip` of a conditional jump with a conditional
+/// move, and then every following instruction's operand fetches wait for the
+/// comparison (a data dependency through `ip`) instead of running ahead on the branch
+/// predictor's guess: 3.7x slower on a loop with an `if` in its body. An empty `asm!`
+/// statement has effects LLVM cannot see, so it cannot merge the taken and the
+/// fall-through paths into a select; it emits no instruction.
+#[inline(always)]
+fn keep_branch() {
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    // SAFETY: an empty assembly block reads and writes nothing.
+    unsafe {
+        std::arch::asm!("", options(nomem, nostack, preserves_flags));
     }
 }
 
