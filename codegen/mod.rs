@@ -13,6 +13,7 @@ pub const OPERAND_KINDS: &[(&str, usize)] = &[
     ("dst", 1),
     ("u8", 1),
     ("u32", 4),
+    ("u64", 8),
     ("f64", 8),
     ("jump", 4),
     ("const", 2),
@@ -269,6 +270,7 @@ fn rust_type(kind: &str) -> TokenStream {
     match kind {
         "reg" | "dst" | "u8" | "native" => quote!(u8),
         "u32" => quote!(u32),
+        "u64" => quote!(u64),
         "f64" => quote!(f64),
         "jump" => quote!(i32),
         "const" | "global" | "func" => quote!(u16),
@@ -280,6 +282,7 @@ fn reader(kind: &str) -> Ident {
     let width = match kind {
         "reg" | "dst" | "u8" | "native" => "u8",
         "u32" => "u32",
+        "u64" => "u64",
         "f64" => "f64",
         "jump" => "i32",
         _ => "u16",

@@ -64,7 +64,9 @@ fn verify_function(module: &Module, function: &Function) -> Result<(), String> {
                     jumps.push((at, at as i64 + value));
                     continue;
                 }
-                OperandKind::U8 | OperandKind::U32 | OperandKind::F64 => continue,
+                OperandKind::U8 | OperandKind::U32 | OperandKind::U64 | OperandKind::F64 => {
+                    continue
+                }
             };
             if value < 0 || value as usize >= limit {
                 return Err(format!(

@@ -97,6 +97,7 @@ fn operand_text(
             None => format!("n{int}"),
         },
         OperandKind::U8 | OperandKind::U32 => int.to_string(),
+        OperandKind::U64 => format!("{:#x}", int as u64),
         OperandKind::F64 => unreachable!("numbers returned above"),
     }
 }

@@ -19,6 +19,8 @@ pub enum OperandKind {
     U8,
     /// A count (u32).
     U32,
+    /// A precomputed constant (u64).
+    U64,
     /// An immediate number (f64).
     F64,
     /// A branch offset from the start of the instruction (i32).
@@ -40,7 +42,7 @@ impl OperandKind {
             OperandKind::Reg | OperandKind::Dst | OperandKind::U8 | OperandKind::Native => 1,
             OperandKind::Constant | OperandKind::Global | OperandKind::Func => 2,
             OperandKind::U32 | OperandKind::Jump => 4,
-            OperandKind::F64 => 8,
+            OperandKind::F64 | OperandKind::U64 => 8,
         }
     }
 }
@@ -97,6 +99,10 @@ impl OperandInfo {
             }
             OperandKind::U32 => {
                 OperandValue::Int(u32::from_le_bytes(bytes.try_into().ok()?) as i64)
+            }
+            // Shown and compared as its bit pattern.
+            OperandKind::U64 => {
+                OperandValue::Int(u64::from_le_bytes(bytes.try_into().ok()?) as i64)
             }
             OperandKind::Constant | OperandKind::Global | OperandKind::Func => {
                 OperandValue::Int(u16::from_le_bytes(bytes.try_into().ok()?) as i64)

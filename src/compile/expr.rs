@@ -196,6 +196,18 @@ impl Compiler<'_> {
             BinOp::Mod => (Opcode::ModNum, Some(Opcode::ModNumK)),
             _ => unreachable!("{op:?} is not arithmetic"),
         };
+        if let (BinOp::Mod, Some(k)) = (op, self.immediate(rhs)) {
+            if (1.0..4_294_967_296.0).contains(&k) && k.fract() == 0.0 {
+                let d = k as u32;
+                let magic = crate::stdlib::number::fastmod_magic(d) as i64;
+                f.emit(
+                    Opcode::ModNumKi,
+                    &[int(dst), int(a), int(d), int(magic)],
+                    span,
+                );
+                return Ok(());
+            }
+        }
         if let (Some(k_op), Some(k)) = (k_op, self.immediate(rhs)) {
             // Division and remainder by an immediate zero keep their runtime check.
             if k != 0.0 || !matches!(op, BinOp::Div | BinOp::Mod) {

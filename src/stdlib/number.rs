@@ -320,3 +320,43 @@ pub fn js_remainder(a: f64, b: f64) -> f64 {
     // zeros and the sign of the result.
     a % b
 }
+
+/// `a % d` for `magic = fastmod_magic(d)` (Lemire, Kaser and Kurz, "Faster Remainder by
+/// Direct Computation", 2019), exact for all 32-bit `a` and `d`.
+#[inline(always)]
+pub fn fastmod(a: u32, magic: u64, d: u32) -> u32 {
+    let low = magic.wrapping_mul(a as u64);
+    ((low as u128 * d as u128) >> 64) as u32
+}
+
+/// The constant `fastmod` needs for divisor `d` (>= 1): ceil(2^64 / d), wrapping to 0 for 1.
+pub fn fastmod_magic(d: u32) -> u64 {
+    (u64::MAX / d as u64).wrapping_add(1)
+}
+
+#[cfg(test)]
+mod fastmod_tests {
+    use super::{fastmod, fastmod_magic};
+
+    #[test]
+    fn fastmod_matches_the_remainder() {
+        for d in [1u32, 2, 3, 7, 10, 1000, 1_000_003, 2_147_483_647, u32::MAX] {
+            let magic = fastmod_magic(d);
+            for a in [
+                0u32,
+                1,
+                2,
+                6,
+                7,
+                99,
+                12345,
+                2_147_483_646,
+                2_147_483_647,
+                u32::MAX - 1,
+                u32::MAX,
+            ] {
+                assert_eq!(fastmod(a, magic, d), a % d, "{a} % {d}");
+            }
+        }
+    }
+}
