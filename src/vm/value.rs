@@ -47,7 +47,13 @@ impl Str {
 /// The element storage of an array: shared and mutable in place.
 pub type Array = RefCell<Vec<Value>>;
 
+/// A value: 16 bytes, a tag byte and an 8-byte payload.
+///
+/// `repr(C, u8)` puts every payload at offset 8. (The default layout keeps a `Bool` at
+/// offset 1, so moving a value copied bytes 1 to 7 piecewise through the stack, and the
+/// overlapping partial stores stalled store forwarding in the array handlers.)
 #[derive(Debug, Clone, Default)]
+#[repr(C, u8)]
 pub enum Value {
     #[default]
     Null,
