@@ -100,16 +100,20 @@ impl ArrayHandlers for Vm<'_> {
     #[inline(always)]
     fn set_index(&mut self, cx: &mut Cx, arr: u8, index: u8, src: u8) -> Flow {
         let i = cx.num(index);
-        let item = cx.reg(src).fast_clone();
         let stored = match cx.reg(arr) {
             Value::Array(items) => {
                 let mut items = items.borrow_mut();
                 let len = items.len();
-                match element_index(i, len) {
+                match (element_index(i, len), cx.reg(src)) {
+                    // A number over a number: just the payload, nothing to drop.
+                    (Some(k), Value::Num(n)) if matches!(items[k], Value::Num(_)) => {
+                        items[k] = Value::Num(*n);
+                        Ok(None)
+                    }
                     // The old element is dropped after the borrow ends (below), so a
                     // destructor never runs while the array is borrowed.
-                    Some(k) => Ok(std::mem::replace(&mut items[k], item)),
-                    None => Err(len),
+                    (Some(k), item) => Ok(Some(std::mem::replace(&mut items[k], item.clone()))),
+                    (None, _) => Err(len),
                 }
             }
             _ => Err(0),

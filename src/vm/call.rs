@@ -42,15 +42,15 @@ impl Vm<'_> {
         }
     }
 
-    /// Leaves the current function, delivering `result` into the caller's `R[base]`.
+    /// Leaves the current function, first copying `R[result]` into the caller's
+    /// `R[base]`, which is the callee's `R[0]`.
     #[inline(always)]
-    fn leave(&mut self, cx: &mut Cx, result: Option<Value>) -> Flow {
+    fn leave(&mut self, cx: &mut Cx, result: Option<u8>) -> Flow {
         let (frame, caller_regs) = self.stack.pop_frame();
         match caller_regs {
             Some(regs) => {
                 if let Some(result) = result {
-                    // The callee's R[0] is the caller's R[base].
-                    cx.set(0, result);
+                    cx.copy(0, result);
                 }
                 cx.regs = regs;
                 cx.ip = frame.ret_ip;
@@ -88,8 +88,7 @@ impl CallHandlers for Vm<'_> {
 
     #[inline(always)]
     fn ret(&mut self, cx: &mut Cx, src: u8) -> Flow {
-        let result = std::mem::take(cx.reg_mut(src));
-        self.leave(cx, Some(result))
+        self.leave(cx, Some(src))
     }
 
     #[inline(always)]

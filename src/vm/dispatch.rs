@@ -119,6 +119,18 @@ impl Cx {
         }
     }
 
+    /// `R[dst] := R[src]`, numbers without the generic clone and store.
+    #[inline(always)]
+    pub fn copy(&mut self, dst: u8, src: u8) {
+        match *self.reg(src) {
+            Value::Num(n) => self.set_num(dst, n),
+            ref other => {
+                let value = other.clone();
+                self.set(dst, value);
+            }
+        }
+    }
+
     /// The bool in register `r` (false for bytecode that lies about the type).
     #[inline(always)]
     pub fn boolean(&self, r: u8) -> bool {

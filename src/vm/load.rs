@@ -7,8 +7,7 @@ use super::Vm;
 impl LoadHandlers for Vm<'_> {
     #[inline(always)]
     fn mov(&mut self, cx: &mut Cx, dst: u8, src: u8) -> Flow {
-        let value = cx.reg(src).fast_clone();
-        cx.set(dst, value);
+        cx.copy(dst, src);
         Flow::Next
     }
 
@@ -61,6 +60,10 @@ impl LoadHandlers for Vm<'_> {
                 );
                 self.fail(cx, message)
             }
+            Value::Num(n) => {
+                cx.set_num(dst, *n);
+                Flow::Next
+            }
             value => {
                 cx.set(dst, value.clone());
                 Flow::Next
@@ -70,7 +73,11 @@ impl LoadHandlers for Vm<'_> {
 
     #[inline(always)]
     fn set_global(&mut self, cx: &mut Cx, g: u16, src: u8) -> Flow {
-        self.globals[g as usize] = cx.reg(src).clone();
+        let slot = &mut self.globals[g as usize];
+        match (cx.reg(src), &mut *slot) {
+            (Value::Num(n), Value::Num(old)) => *old = *n,
+            (value, slot) => *slot = value.clone(),
+        }
         Flow::Next
     }
 }
