@@ -54,7 +54,7 @@ fn table_and_match_dispatch_agree() {
     let table = run(Rc::clone(&module), Dispatch::Table);
     let matched = run(module, Dispatch::Match);
     assert_eq!(table, matched);
-    assert!(table.ends_with("20000\nfalse\n"), "{table}");
+    assert!(table.contains("20000\nfalse\n"), "{table}");
 }
 
 #[test]

@@ -146,12 +146,37 @@ impl Compiler<'_> {
                 let end = f.here();
                 f.patch(skip, end);
             }
+            ExprKind::Binary(BinOp::Add, lhs, _)
+                if self.options.optimize && lhs.ty == Type::String =>
+            {
+                self.concat_into(f, e, dst)?;
+            }
             ExprKind::Binary(op, lhs, rhs) => {
                 if is_comparison(*op) {
                     self.comparison_into(f, *op, lhs, rhs, dst)?;
                 } else {
                     let a = self.any_expr(f, lhs)?;
                     self.binary_into(f, *op, &lhs.ty, dst, a, rhs, span)?;
+                }
+            }
+            ExprKind::Index(array, index)
+                if self.options.optimize && self.is_pure_number(index) =>
+            {
+                // `xs[i][j]` with a `j` that cannot fail or have effects: one instruction,
+                // without copying the row `xs[i]` out (and its refcount traffic).
+                if let ExprKind::Index(rows, i) = &array.kind {
+                    let rows = self.any_expr(f, rows)?;
+                    let i = self.any_expr(f, i)?;
+                    let j = self.any_expr(f, index)?;
+                    f.emit(
+                        Opcode::GetIndex2,
+                        &[int(dst), int(rows), int(i), int(j)],
+                        span,
+                    );
+                } else {
+                    let arr = self.any_expr(f, array)?;
+                    let idx = self.any_expr(f, index)?;
+                    f.emit(Opcode::GetIndex, &[int(dst), int(arr), int(idx)], span);
                 }
             }
             ExprKind::Index(array, index) => {
@@ -168,6 +193,36 @@ impl Compiler<'_> {
         }
         f.free_reg = mark;
         Ok(())
+    }
+
+    /// A chain of string `+` as one `concat` of its parts: the result is allocated once,
+    /// and `str(x)` parts are rendered straight into it instead of into strings of
+    /// their own.
+    fn concat_into(&mut self, f: &mut FnState, e: &Expr, dst: u8) -> Result {
+        let mut parts = Vec::new();
+        let rendered = string_parts(e, &mut parts);
+        if parts.len() == 2 && !rendered {
+            // `a + b`: `add_str` reads the operands where they are.
+            let ExprKind::Binary(_, lhs, rhs) = &e.kind else {
+                unreachable!("a chain of two parts is one `+`")
+            };
+            let a = self.any_expr(f, lhs)?;
+            return self.binary_into(f, BinOp::Add, &Type::String, dst, a, rhs, e.span);
+        }
+        let base = f.free_reg as u8;
+        for part in &parts {
+            self.push_expr(f, part)?;
+        }
+        let count = u8::try_from(parts.len())
+            .map_err(|_| CompileError::new("too many parts in one string expression", e.span))?;
+        f.emit(Opcode::Concat, &[int(dst), int(base), int(count)], e.span);
+        Ok(())
+    }
+
+    /// Arithmetic that cannot fail or have effects, on constants and variables in
+    /// registers.
+    pub(super) fn is_pure_number(&self, e: &Expr) -> bool {
+        self.is_invariant(e, &[])
     }
 
     /// `R[dst] := R[a] op rhs` for an arithmetic operator on operands of type `ty`
@@ -551,6 +606,28 @@ fn is_comparison(op: BinOp) -> bool {
         op,
         BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne
     )
+}
+
+/// The operands of a chain of string `+`, left to right, with `str(x)` replaced by `x`;
+/// true when some `str(x)` was.
+fn string_parts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) -> bool {
+    match &e.kind {
+        ExprKind::Binary(BinOp::Add, lhs, rhs) if lhs.ty == Type::String => {
+            let left = string_parts(lhs, out);
+            string_parts(rhs, out) || left
+        }
+        ExprKind::Call(callee, args)
+            if args.len() == 1
+                && matches!(&callee.kind, ExprKind::Var(n) if n.res == Res::Builtin(Builtin::Str)) =>
+        {
+            out.push(&args[0]);
+            true
+        }
+        _ => {
+            out.push(e);
+            false
+        }
+    }
 }
 
 /// `k op x` as `x op' k`.

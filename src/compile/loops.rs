@@ -272,7 +272,7 @@ impl Compiler<'_> {
 
     /// Whether `e` is arithmetic that cannot fail on constants and local number
     /// variables outside `assigned`.
-    fn is_invariant(&self, e: &Expr, assigned: &[DeclId]) -> bool {
+    pub(super) fn is_invariant(&self, e: &Expr, assigned: &[DeclId]) -> bool {
         match &e.kind {
             ExprKind::Number(_) => true,
             ExprKind::Var(name) => decl_of(name)

@@ -98,6 +98,39 @@ impl ArrayHandlers for Vm<'_> {
     }
 
     #[inline(always)]
+    fn get_index2(&mut self, cx: &mut Cx, dst: u8, arr: u8, i: u8, j: u8) -> Flow {
+        let (i, j) = (cx.num(i), cx.num(j));
+        let element = match cx.reg(arr) {
+            Value::Array(rows) => {
+                let rows = rows.borrow();
+                match element_index(i, rows.len()) {
+                    Some(r) => match &rows[r] {
+                        Value::Array(row) => {
+                            let row = row.borrow();
+                            match element_index(j, row.len()) {
+                                Some(k) => match &row[k] {
+                                    Value::Num(n) => Ok(Element::Num(*n)),
+                                    other => Ok(Element::Other(other.clone())),
+                                },
+                                None => Err((j, row.len())),
+                            }
+                        }
+                        _ => Err((j, 0)),
+                    },
+                    None => Err((i, rows.len())),
+                }
+            }
+            _ => Err((i, 0)),
+        };
+        match element {
+            Ok(Element::Num(n)) => cx.set_num(dst, n),
+            Ok(Element::Other(value)) => cx.set(dst, value),
+            Err((index, len)) => return self.fail(cx, index_error(index, len)),
+        }
+        Flow::Next
+    }
+
+    #[inline(always)]
     fn set_index(&mut self, cx: &mut Cx, arr: u8, index: u8, src: u8) -> Flow {
         let i = cx.num(index);
         let stored = match cx.reg(arr) {

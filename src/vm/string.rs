@@ -4,6 +4,30 @@ use super::dispatch::{Cx, Flow, StringHandlers};
 use super::value::Value;
 use super::Vm;
 
+impl Vm<'_> {
+    /// One string from the texts of `parts`, allocated once at its final size (out of
+    /// line: the buffer's address escapes, which would block the handler's tail call).
+    #[inline(never)]
+    fn join_texts(&self, parts: &[Value]) -> Value {
+        let size: usize = parts
+            .iter()
+            .map(|p| match p {
+                Value::Str(s) => s.as_str().len(),
+                _ => 24,
+            })
+            .sum();
+        let mut text = String::with_capacity(size);
+        let printer = self.printer();
+        for part in parts {
+            match part {
+                Value::Str(s) => text.push_str(s.as_str()),
+                other => printer.write(&mut text, other),
+            }
+        }
+        Value::str(text)
+    }
+}
+
 impl StringHandlers for Vm<'_> {
     #[inline(always)]
     fn add_str(&mut self, cx: &mut Cx, dst: u8, a: u8, b: u8) -> Flow {
@@ -16,6 +40,13 @@ impl StringHandlers for Vm<'_> {
             }
             _ => Value::str(""),
         };
+        cx.set(dst, joined);
+        Flow::Next
+    }
+
+    #[inline(always)]
+    fn concat(&mut self, cx: &mut Cx, dst: u8, base: u8, count: u8) -> Flow {
+        let joined = self.join_texts(cx.regs_from(base, count));
         cx.set(dst, joined);
         Flow::Next
     }
