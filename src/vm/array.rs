@@ -8,13 +8,14 @@ use crate::stdlib::number::format_number;
 /// The element index for `index` in an array of `len`, if it is an integer in range.
 #[inline(always)]
 fn element_index(index: f64, len: usize) -> Option<usize> {
-    if index >= 0.0 && index < len as f64 {
-        // SAFETY: 0 <= index < len <= isize::MAX: in range for i64 (and not NaN).
+    if (0.0..9.0e18).contains(&index) {
+        // SAFETY: 0 <= index < 9e18 < 2^63: in range for i64 (and not NaN).
         // (i64 rather than usize: one instruction each way on x86-64.)
-        let k = unsafe { index.to_int_unchecked::<i64>() };
-        // The round trip rejects fractions.
-        if k as f64 == index {
-            return Some(k as usize);
+        let k = unsafe { index.to_int_unchecked::<i64>() } as usize;
+        // The round trip rejects fractions; the integer comparison doubles as the
+        // bounds check of the access that follows.
+        if k as f64 == index && k < len {
+            return Some(k);
         }
     }
     None
