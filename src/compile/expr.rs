@@ -531,20 +531,22 @@ impl Compiler<'_> {
         }
         let counter = f.alloc(span)?;
         f.emit(Opcode::LoadNum, &[int(counter), num(0.0)], span);
-        let item = f.alloc(span)?;
+        // The element goes straight into its argument slot, except for `filter`,
+        // which still needs it after the call.
+        let kept = f.alloc(span)?;
         let base = f.alloc(span)?;
         for _ in 1..argc {
             f.alloc(span)?;
         }
+        let item = match b {
+            Builtin::Map => base,
+            Builtin::Filter => kept,
+            _ => base + 1,
+        };
+        let to_step = f.emit(Opcode::Jump, &[int(0)], span);
         let top = f.here();
-        let exit = f.emit(
-            Opcode::ForInNext,
-            &[int(item), int(array), int(counter), int(0)],
-            span,
-        );
         match b {
             Builtin::Map => {
-                f.emit(Opcode::Mov, &[int(base), int(item)], span);
                 callback.emit(self, f, base, 1, span);
                 f.emit(Opcode::Push, &[int(result), int(base)], span);
             }
@@ -558,15 +560,18 @@ impl Compiler<'_> {
             }
             _ => {
                 f.emit(Opcode::Mov, &[int(base), int(result)], span);
-                f.emit(Opcode::Mov, &[int(base + 1), int(item)], span);
                 callback.emit(self, f, base, 2, span);
                 f.emit(Opcode::Mov, &[int(result), int(base)], span);
             }
         }
-        let back = f.emit(Opcode::Jump, &[int(0)], span);
+        let step = f.here();
+        f.patch(to_step, step);
+        let back = f.emit(
+            Opcode::ForInNext,
+            &[int(item), int(array), int(counter), int(0)],
+            span,
+        );
         f.patch(back, top);
-        let end = f.here();
-        f.patch(exit, end);
         f.free_reg = result as u16 + 1;
         Ok(result)
     }

@@ -150,23 +150,26 @@ impl Compiler<'_> {
         f.emit(Opcode::LoadNum, &[int(counter), num(0.0)], span);
         let item = f.alloc(span)?;
         self.places[decl as usize] = Some(Place::Reg(item));
+        // The step sits at the bottom and jumps back into the body while elements
+        // remain: one dispatch per iteration for the loop itself.
+        let to_step = f.emit(Opcode::Jump, &[int(0)], span);
         let top = f.here();
-        let exit = f.emit(
-            Opcode::ForInNext,
-            &[int(item), int(array), int(counter), int(0)],
-            iter.span,
-        );
         f.loops.push(LoopCx {
             breaks: Vec::new(),
             continues: Vec::new(),
         });
         self.block(f, body)?;
         let lp = f.loops.pop().expect("pushed above");
-        let back = f.emit(Opcode::Jump, &[int(0)], span);
+        let step = f.here();
+        f.patch(to_step, step);
+        f.patch_all(lp.continues, step);
+        let back = f.emit(
+            Opcode::ForInNext,
+            &[int(item), int(array), int(counter), int(0)],
+            iter.span,
+        );
         f.patch(back, top);
-        f.patch_all(lp.continues, top);
         let end = f.here();
-        f.patch(exit, end);
         f.patch_all(lp.breaks, end);
         Ok(())
     }

@@ -182,9 +182,9 @@ impl ArrayHandlers for Vm<'_> {
         match next {
             Some(Element::Num(n)) => cx.set_num(item, n),
             Some(Element::Other(value)) => cx.set(item, value),
-            None => return Flow::Jump(off),
+            None => return Flow::Next,
         }
         cx.set_num(counter, i + 1.0);
-        Flow::Next
+        Flow::Jump(off)
     }
 }
