@@ -440,12 +440,21 @@ impl Compiler<'_> {
             }
         }
         let callee_reg = self.any_expr(f, callee)?;
+        self.call_with(f, Opcode::CallValue, callee_reg as i64, args, span)
+    }
+
+    /// `op callee base argc` after evaluating `args` from a new register `base` on,
+    /// which then holds the result.
+    fn call_with(
+        &mut self,
+        f: &mut FnState,
+        op: Opcode,
+        callee: i64,
+        args: &[Expr],
+        span: Span,
+    ) -> Result<u8> {
         let base = self.push_args(f, args, span)?;
-        f.emit(
-            Opcode::CallValue,
-            &[int(callee_reg), int(base), int(args.len() as u8)],
-            span,
-        );
+        f.emit(op, &[int(callee), int(base), int(args.len() as u8)], span);
         Ok(base)
     }
 
@@ -498,13 +507,7 @@ impl Compiler<'_> {
             Builtin::Map | Builtin::Filter | Builtin::Reduce => self.higher_order(f, b, args, span),
             _ => {
                 let n = self.native(b);
-                let base = self.push_args(f, args, span)?;
-                f.emit(
-                    Opcode::CallNative,
-                    &[int(n), int(base), int(args.len() as u8)],
-                    span,
-                );
-                Ok(base)
+                self.call_with(f, Opcode::CallNative, n as i64, args, span)
             }
         }
     }

@@ -128,25 +128,15 @@ impl Compiler<'_> {
         let continue_target = f.here();
         f.patch_all(lp.continues, continue_target);
         let (counter, step) = (int(fused.counter), num(fused.step));
+        let (with_register, with_immediate) = match fused.op {
+            BinOp::Lt => (Opcode::LoopLt, Opcode::LoopLtK),
+            BinOp::Le => (Opcode::LoopLe, Opcode::LoopLeK),
+            BinOp::Gt => (Opcode::LoopGt, Opcode::LoopGtK),
+            _ => (Opcode::LoopGe, Opcode::LoopGeK),
+        };
         let back = match fused.limit {
-            Limit::Reg(limit) => {
-                let op = match fused.op {
-                    BinOp::Lt => Opcode::LoopLt,
-                    BinOp::Le => Opcode::LoopLe,
-                    BinOp::Gt => Opcode::LoopGt,
-                    _ => Opcode::LoopGe,
-                };
-                f.emit(op, &[counter, step, int(limit), int(0)], span)
-            }
-            Limit::Imm(k) => {
-                let op = match fused.op {
-                    BinOp::Lt => Opcode::LoopLtK,
-                    BinOp::Le => Opcode::LoopLeK,
-                    BinOp::Gt => Opcode::LoopGtK,
-                    _ => Opcode::LoopGeK,
-                };
-                f.emit(op, &[counter, step, num(k), int(0)], span)
-            }
+            Limit::Reg(limit) => f.emit(with_register, &[counter, step, int(limit), int(0)], span),
+            Limit::Imm(k) => f.emit(with_immediate, &[counter, step, num(k), int(0)], span),
         };
         f.patch(back, top);
         let end = f.here();
