@@ -297,11 +297,16 @@ fn operand_kind_variant(kind: &str) -> Ident {
     })
 }
 
+/// A row's doc as rustdoc text: `R[dst]` would otherwise be read as a link to `dst`.
+fn rustdoc_text(doc: &str) -> String {
+    doc.replace('[', "\\[").replace(']', "\\]")
+}
+
 /// `OUT_DIR/opcodes.rs`: the enum, decoding and metadata. Included by `src/bytecode/`.
 pub fn generate_opcodes(ops: &[OpSpec]) -> TokenStream {
     let count = ops.len();
     let variants = ops.iter().enumerate().map(|(i, op)| {
-        let doc = format!(" {}", op.doc);
+        let doc = format!(" {}", rustdoc_text(&op.doc));
         let ident = camel(&op.name);
         let value = Literal::u8_unsuffixed(i as u8);
         quote! { #[doc = #doc] #ident = #value, }
@@ -415,7 +420,7 @@ pub fn generate_opcodes(ops: &[OpSpec]) -> TokenStream {
 /// Included by `src/vm/dispatch.rs`, which provides `Cx`, `Flow` and `Vm`.
 pub fn generate_dispatch(ops: &[OpSpec]) -> TokenStream {
     let method = |op: &OpSpec| {
-        let doc = format!(" `{}`: {}", op.name.to_uppercase(), op.doc);
+        let doc = format!(" `{}`: {}", op.name.to_uppercase(), rustdoc_text(&op.doc));
         let name = format_ident!("{}", op.name);
         let params = op.operands.iter().map(|o| {
             let n = format_ident!("{}", o.name);
@@ -457,7 +462,7 @@ pub fn generate_dispatch(ops: &[OpSpec]) -> TokenStream {
             quote! { let #n = cx.#read(#at); }
         });
         let args = op.operands.iter().map(|o| format_ident!("{}", o.name));
-        let comment = format!(" {}: {}", op.name.to_uppercase(), op.doc);
+        let comment = format!(" {}: {}", op.name.to_uppercase(), rustdoc_text(&op.doc));
         quote! {
             #[doc = #comment]
             #[inline(always)]

@@ -37,9 +37,11 @@ fn fixture_uses_every_opcode() {
             at += op.size();
         }
     }
+    // `call_host` needs functions of an embedder: tests/embed.rs runs it under both
+    // dispatch loops and on a small stack.
     let missing: Vec<&str> = Opcode::ALL
         .iter()
-        .filter(|op| !used.contains(&op.discriminant()))
+        .filter(|op| !used.contains(&op.discriminant()) && **op != Opcode::CallHost)
         .map(|op| op.info().name)
         .collect();
     assert!(

@@ -23,6 +23,16 @@ pub fn disassemble(module: &Module, source: &str) -> String {
     out
 }
 
+/// Lists function `index` of `module` alone, as [`disassemble`] lists each function
+/// (empty for an index out of range).
+pub fn disassemble_one(module: &Module, index: usize, source: &str) -> String {
+    let mut out = String::new();
+    if let Some(f) = module.functions.get(index) {
+        disassemble_function(&mut out, module, f, &LineIndex::new(source));
+    }
+    out
+}
+
 fn disassemble_function(out: &mut String, module: &Module, f: &Function, lines: &LineIndex) {
     let _ = writeln!(
         out,

@@ -46,7 +46,10 @@ impl Checker {
         if let Some(b) = self.generic_callee(callee) {
             return self.generic_call(b, callee, args, span, hint);
         }
-        let cty = self.value(callee, None);
+        let cty = match self.host_callee(callee) {
+            Some(ty) => ty,
+            None => self.value(callee, None),
+        };
         let Type::Func(ft) = cty else {
             self.not_callable(callee, &cty);
             for a in args.iter_mut() {

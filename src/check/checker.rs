@@ -58,6 +58,8 @@ pub(super) struct Checker {
     /// For functions declared in top-level code: the non-global scopes around the
     /// declaration, to check the body with once all globals are known.
     pub(super) deferred: HashMap<FnId, Vec<Scope>>,
+    /// The embedder's host functions (`check_with`); empty for plain `check`.
+    pub(super) env: super::Env,
 }
 
 impl Checker {
@@ -79,6 +81,7 @@ impl Checker {
                 loops: 0,
             },
             deferred: HashMap::new(),
+            env: super::Env::default(),
         }
     }
 
@@ -281,6 +284,7 @@ impl Checker {
                 );
                 (Res::Unresolved, Type::Unknown)
             }
+            None if self.is_host_fn(name) => self.host_res(name),
             None => match Builtin::from_name(name) {
                 Some(b) => (Res::Builtin(b), b.signature().unwrap_or(Type::Unknown)),
                 None => {

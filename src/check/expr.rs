@@ -48,6 +48,10 @@ impl Checker {
                 return Type::Unknown;
             }
         }
+        if let Res::Host(_) = res {
+            self.error(name.span, format!("'{}' can only be called", name.name));
+            return Type::Unknown;
+        }
         ty
     }
 

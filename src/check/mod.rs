@@ -38,6 +38,7 @@
 mod calls;
 mod checker;
 mod expr;
+mod host;
 mod returns;
 mod stmt;
 mod ty;
@@ -49,6 +50,8 @@ use crate::diag::CompileError;
 use crate::span::Span;
 use crate::syntax::ast::{DeclId, FnId, Program};
 use crate::types::Type;
+
+pub use host::{Env, EnvFunction, EnvGlobal};
 
 /// What the checker found out about a program, for the compiler.
 #[derive(Debug, Clone, PartialEq)]
@@ -96,6 +99,32 @@ pub struct FnInfo {
 /// On failure returns all errors found, sorted by position.
 pub fn check(program: &mut Program) -> Result<CheckInfo, Vec<CompileError>> {
     let mut checker = checker::Checker::new(program.decl_count, program.fn_count);
+    checker.program(program);
+    checker.finish()
+}
+
+/// [`check`] with the embedder's environment: host functions and globals declared before
+/// the program (see [`Env`]). The globals get `DeclId`s `program.decl_count ..` (which
+/// grows by their number) and are `global` in the returned [`CheckInfo`].
+pub fn check_with(program: &mut Program, env: &Env) -> Result<CheckInfo, Vec<CompileError>> {
+    let first = program.decl_count;
+    program.decl_count += env.globals.len() as u32;
+    let mut checker = checker::Checker::new(program.decl_count, program.fn_count);
+    checker.env = env.clone();
+    for (i, global) in env.globals.iter().enumerate() {
+        let kind = if global.mutable {
+            checker::DeclKind::Var
+        } else {
+            checker::DeclKind::Let
+        };
+        checker.declare_var(
+            first + i as DeclId,
+            &global.name,
+            Span::default(),
+            global.ty.clone(),
+            kind,
+        );
+    }
     checker.program(program);
     checker.finish()
 }

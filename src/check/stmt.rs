@@ -258,7 +258,7 @@ impl Checker {
         target.res = res;
         let name = &target.name;
         match res {
-            Res::Func(_) | Res::Builtin(_) => {
+            Res::Func(_) | Res::Builtin(_) | Res::Host(_) => {
                 self.error(target.span, format!("cannot assign to function '{name}'"));
                 Type::Unknown
             }

@@ -115,6 +115,9 @@ impl Compiler<'_> {
                     let n = self.native(b);
                     f.emit(Opcode::LoadNative, &[int(dst), int(n)], span);
                 }
+                Res::Host(_) => {
+                    return Err(CompileError::new("host functions can only be called", span))
+                }
                 Res::Unresolved => unreachable!("the checker resolves every name"),
             },
             ExprKind::Array(items) => {
@@ -436,6 +439,15 @@ impl Compiler<'_> {
                     return Ok(base);
                 }
                 Res::Builtin(b) => return self.builtin_call(f, b, args, span),
+                Res::Host(h) => {
+                    let base = self.push_args(f, args, span)?;
+                    f.emit(
+                        Opcode::CallHost,
+                        &[int(h), int(base), int(args.len() as u8)],
+                        span,
+                    );
+                    return Ok(base);
+                }
                 _ => {}
             }
         }

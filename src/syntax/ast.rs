@@ -39,6 +39,9 @@ pub enum Res {
     Func(FnId),
     /// A prelude function.
     Builtin(crate::builtins::Builtin),
+    /// A function of the embedder (`Engine::register_fn`): its index in the checker's
+    /// environment ([`crate::check::Env::functions`]). It can only be called.
+    Host(u32),
 }
 
 /// A use of a name.

@@ -87,6 +87,11 @@ impl CallHandlers for Vm<'_> {
     }
 
     #[inline(always)]
+    fn call_host(&mut self, cx: &mut Cx, host: u32, base: u8, argc: u8) -> Flow {
+        self.call_host_fn(cx, host, base, argc)
+    }
+
+    #[inline(always)]
     fn ret(&mut self, cx: &mut Cx, src: u8) -> Flow {
         self.leave(cx, Some(src))
     }

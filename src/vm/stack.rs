@@ -95,6 +95,12 @@ impl Stack {
         Some(())
     }
 
+    /// Register `index` of the whole value stack, counted from the bottom (an embedding
+    /// hook: a call from the host leaves its result in register 0).
+    pub fn value(&self, index: usize) -> Option<&Value> {
+        self.values.get(index)
+    }
+
     /// Number of registers currently allocated (a test hook: the stack must not grow
     /// for programs within the preallocated depth).
     pub fn capacity(&self) -> usize {

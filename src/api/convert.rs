@@ -1,0 +1,612 @@
+//! Values crossing between Rust and Atlas: [`Dynamic`], and the traits [`FromAtlas`] and
+//! [`IntoAtlas`] that convert Rust types to and from it.
+//!
+//! | Atlas | Rust |
+//! |---|---|
+//! | `number` | `f64`, `f32`, `i64`, `i32`, `u32`, `u64`, `usize` |
+//! | `string` | `String` (and `&str` into Atlas) |
+//! | `bool` | `bool` |
+//! | `T[]` | `Vec<T>` (and `&[T]` into Atlas) |
+//! | `void` | `()` |
+//! | any | [`Dynamic`] |
+//!
+//! Integer types accept only integral numbers within their range (`2.5` or `-1` is not a
+//! `u32`), and integers beyond 2^53 are refused as numbers, since an `f64` cannot hold
+//! them exactly. Values are copied across: an array returned to Rust is a new `Vec`, and
+//! changing it does not change the script's array.
+
+use std::fmt;
+use std::rc::{Rc, Weak};
+
+use crate::builtins::Builtin;
+use crate::bytecode::Module;
+use crate::stdlib::number::write_number;
+use crate::types::Type;
+use crate::vm::natives::NATIVES;
+use crate::vm::value::Value;
+
+/// An Atlas value of any type, as Rust sees it.
+///
+/// ```
+/// use atlas::{Dynamic, Engine};
+///
+/// let mut engine = Engine::new();
+/// let value: Dynamic = engine.eval(r#"["a", "b"]"#).unwrap();
+/// assert_eq!(value, Dynamic::Array(vec!["a".into(), "b".into()]));
+/// assert_eq!(value.to_string(), r#"["a", "b"]"#);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dynamic {
+    /// `null` (and the value of a `void` call).
+    Null,
+    /// A `bool`.
+    Bool(bool),
+    /// A `number`.
+    Number(f64),
+    /// A `string`.
+    String(String),
+    /// An array (`T[]`), copied.
+    Array(Vec<Dynamic>),
+    /// A function value of the script (or of the prelude).
+    Function(Function),
+}
+
+/// A function value that came out of a script: it can go back into the same script
+/// (as an argument or a global), not into another one.
+#[derive(Debug, Clone)]
+pub struct Function {
+    name: String,
+    target: Target,
+}
+
+#[derive(Debug, Clone)]
+enum Target {
+    User { index: u32, module: Weak<Module> },
+    Native(u32),
+}
+
+impl Function {
+    /// The function's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl PartialEq for Function {
+    fn eq(&self, other: &Function) -> bool {
+        match (&self.target, &other.target) {
+            (
+                Target::User {
+                    index: a,
+                    module: m,
+                },
+                Target::User {
+                    index: b,
+                    module: n,
+                },
+            ) => a == b && m.ptr_eq(n),
+            (Target::Native(a), Target::Native(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Dynamic {
+    /// The Atlas type of this value, when the value alone tells it: `None` for an empty
+    /// array, an array whose elements differ in type, and functions.
+    pub fn atlas_type(&self) -> Option<Type> {
+        Some(match self {
+            Dynamic::Null => Type::Null,
+            Dynamic::Bool(_) => Type::Bool,
+            Dynamic::Number(_) => Type::Number,
+            Dynamic::String(_) => Type::String,
+            Dynamic::Array(items) => {
+                let elem = items.first()?.atlas_type()?;
+                if !items.iter().all(|item| fits(item, &elem)) {
+                    return None;
+                }
+                Type::array(elem)
+            }
+            Dynamic::Function(_) => return None,
+        })
+    }
+
+    /// What kind of value this is, for messages: `number`, `string`, `array`, ...
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Dynamic::Null => "null",
+            Dynamic::Bool(_) => "bool",
+            Dynamic::Number(_) => "number",
+            Dynamic::String(_) => "string",
+            Dynamic::Array(_) => "array",
+            Dynamic::Function(_) => "function",
+        }
+    }
+}
+
+/// Renders like Atlas's `print` (numbers as JavaScript writes them, strings inside
+/// arrays quoted, functions as `<fn name>`).
+impl fmt::Display for Dynamic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = String::new();
+        write_dynamic(&mut out, self, false);
+        f.write_str(&out)
+    }
+}
+
+fn write_dynamic(out: &mut String, value: &Dynamic, quoted: bool) {
+    match value {
+        Dynamic::Null => out.push_str("null"),
+        Dynamic::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Dynamic::Number(n) => write_number(out, *n),
+        Dynamic::String(s) if quoted => {
+            out.push('"');
+            out.push_str(s);
+            out.push('"');
+        }
+        Dynamic::String(s) => out.push_str(s),
+        Dynamic::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_dynamic(out, item, true);
+            }
+            out.push(']');
+        }
+        Dynamic::Function(f) => {
+            out.push_str("<fn ");
+            out.push_str(&f.name);
+            out.push('>');
+        }
+    }
+}
+
+impl From<f64> for Dynamic {
+    fn from(x: f64) -> Dynamic {
+        Dynamic::Number(x)
+    }
+}
+
+impl From<bool> for Dynamic {
+    fn from(b: bool) -> Dynamic {
+        Dynamic::Bool(b)
+    }
+}
+
+impl From<&str> for Dynamic {
+    fn from(s: &str) -> Dynamic {
+        Dynamic::String(s.to_string())
+    }
+}
+
+impl From<String> for Dynamic {
+    fn from(s: String) -> Dynamic {
+        Dynamic::String(s)
+    }
+}
+
+impl<T: Into<Dynamic>> From<Vec<T>> for Dynamic {
+    fn from(items: Vec<T>) -> Dynamic {
+        Dynamic::Array(items.into_iter().map(Into::into).collect())
+    }
+}
+
+/// Whether `value` is a value of Atlas type `ty` (function values are checked by
+/// [`to_value`], which knows their signatures).
+pub(crate) fn fits(value: &Dynamic, ty: &Type) -> bool {
+    match (value, ty) {
+        (_, Type::Unknown) => true,
+        (Dynamic::Null, Type::Null)
+        | (Dynamic::Bool(_), Type::Bool)
+        | (Dynamic::Number(_), Type::Number)
+        | (Dynamic::String(_), Type::String)
+        | (Dynamic::Function(_), Type::Func(_)) => true,
+        (Dynamic::Array(items), Type::Array(elem)) => items.iter().all(|i| fits(i, elem)),
+        _ => false,
+    }
+}
+
+/// A Rust type that Atlas values convert to: the result of
+/// [`Engine::eval`](crate::Engine::eval) and [`Engine::call`](crate::Engine::call), a
+/// global read with [`Engine::global`](crate::Engine::global), a parameter of a host
+/// function.
+///
+/// Implement it to read your own types from Atlas values:
+///
+/// ```
+/// use atlas::{Dynamic, Engine, FromAtlas, Type};
+///
+/// /// A point written `[x, y]` in Atlas.
+/// #[derive(Debug, PartialEq)]
+/// struct Point(f64, f64);
+///
+/// impl FromAtlas for Point {
+///     fn atlas_type() -> Option<Type> {
+///         Some(Type::array(Type::Number))
+///     }
+///     fn from_atlas(value: Dynamic) -> Result<Point, String> {
+///         match <Vec<f64>>::from_atlas(value)?.as_slice() {
+///             [x, y] => Ok(Point(*x, *y)),
+///             other => Err(format!("a point needs 2 numbers, found {}", other.len())),
+///         }
+///     }
+/// }
+///
+/// let mut engine = Engine::new();
+/// assert_eq!(engine.eval::<Point>("[1, 2]").unwrap(), Point(1.0, 2.0));
+/// assert!(engine.eval::<Point>("[1, 2, 3]").is_err());
+/// ```
+pub trait FromAtlas: Sized {
+    /// The Atlas type this Rust type is read from; `None` when any type will do (a
+    /// `Dynamic`, or `()`, which ignores the value). A host function's parameters need
+    /// one.
+    fn atlas_type() -> Option<Type>;
+
+    /// Converts the value, or says why it cannot.
+    fn from_atlas(value: Dynamic) -> Result<Self, String>;
+}
+
+/// A Rust type that converts to an Atlas value: arguments of
+/// [`Engine::call`](crate::Engine::call), values given to
+/// [`Engine::set_global`](crate::Engine::set_global) and
+/// [`Engine::define_global`](crate::Engine::define_global), results of host functions.
+///
+/// A host function may return `Result<T, E>` for any `T: IntoAtlas` and `E: Display`:
+/// an `Err` becomes an Atlas runtime error with `E`'s text as its message.
+pub trait IntoAtlas {
+    /// The Atlas type of the converted values; `None` when only the value can tell (a
+    /// `Dynamic`). A host function's result needs one.
+    fn atlas_type() -> Option<Type>;
+
+    /// Converts the value, or says why it cannot.
+    fn into_atlas(self) -> Result<Dynamic, String>;
+}
+
+fn mismatch(expected: &str, found: &Dynamic) -> String {
+    format!("expected {expected}, found {}", describe(found))
+}
+
+/// A value as messages show it: numbers and short strings by value.
+fn describe(value: &Dynamic) -> String {
+    match value {
+        Dynamic::Number(n) => format!("the number {}", Dynamic::Number(*n)),
+        Dynamic::String(s) if s.chars().count() <= 20 => format!("the string \"{s}\""),
+        other => format!("a {}", other.kind_name()),
+    }
+}
+
+impl FromAtlas for f64 {
+    fn atlas_type() -> Option<Type> {
+        Some(Type::Number)
+    }
+    fn from_atlas(value: Dynamic) -> Result<f64, String> {
+        match value {
+            Dynamic::Number(n) => Ok(n),
+            other => Err(mismatch("a number", &other)),
+        }
+    }
+}
+
+impl IntoAtlas for f64 {
+    fn atlas_type() -> Option<Type> {
+        Some(Type::Number)
+    }
+    fn into_atlas(self) -> Result<Dynamic, String> {
+        Ok(Dynamic::Number(self))
+    }
+}
+
+impl FromAtlas for f32 {
+    fn atlas_type() -> Option<Type> {
+        Some(Type::Number)
+    }
+    fn from_atlas(value: Dynamic) -> Result<f32, String> {
+        f64::from_atlas(value).map(|n| n as f32)
+    }
+}
+
+impl IntoAtlas for f32 {
+    fn atlas_type() -> Option<Type> {
+        Some(Type::Number)
+    }
+    fn into_atlas(self) -> Result<Dynamic, String> {
+        Ok(Dynamic::Number(self as f64))
+    }
+}
+
+/// The largest integer an f64 holds exactly, with all below it.
+const EXACT: f64 = 9_007_199_254_740_992.0;
+
+/// An integral number within `min ..= max` (as f64 bounds; `max` exclusive when it is
+/// a power of two beyond the type's range).
+fn integer(value: Dynamic, name: &str, min: f64, max_exclusive: f64) -> Result<f64, String> {
+    let n = f64::from_atlas(value).map_err(|e| format!("{e} (for {name})"))?;
+    if n.fract() != 0.0 || !n.is_finite() {
+        return Err(format!(
+            "expected an integer for {name}, found {}",
+            describe(&Dynamic::Number(n))
+        ));
+    }
+    if n < min || n >= max_exclusive {
+        return Err(format!(
+            "{} is out of the range of {name}",
+            Dynamic::Number(n)
+        ));
+    }
+    Ok(n)
+}
+
+macro_rules! integers {
+    ($($ty:ty: $min:expr, $max:expr, $exact:expr;)*) => {$(
+        impl FromAtlas for $ty {
+            fn atlas_type() -> Option<Type> {
+                Some(Type::Number)
+            }
+            fn from_atlas(value: Dynamic) -> Result<$ty, String> {
+                integer(value, stringify!($ty), $min, $max).map(|n| n as $ty)
+            }
+        }
+
+        impl IntoAtlas for $ty {
+            fn atlas_type() -> Option<Type> {
+                Some(Type::Number)
+            }
+            #[allow(unused_comparisons)]
+            fn into_atlas(self) -> Result<Dynamic, String> {
+                let n = self as f64;
+                if $exact || (n.abs() <= EXACT) {
+                    Ok(Dynamic::Number(n))
+                } else {
+                    Err(format!(
+                        "the integer {self} is too large for a number (f64 holds integers exactly up to 2^53)"
+                    ))
+                }
+            }
+        }
+    )*};
+}
+
+integers! {
+    i64: -9_223_372_036_854_775_808.0, 9_223_372_036_854_775_808.0, false;
+    u64: 0.0, 18_446_744_073_709_551_616.0, false;
+    usize: 0.0, usize::MAX as f64 + 1.0, false;
+    i32: i32::MIN as f64, i32::MAX as f64 + 1.0, true;
+    u32: 0.0, u32::MAX as f64 + 1.0, true;
+}
+
+impl FromAtlas for bool {
+    fn atlas_type() -> Option<Type> {
+        Some(Type::Bool)
+    }
+    fn from_atlas(value: Dynamic) -> Result<bool, String> {
+        match value {
+            Dynamic::Bool(b) => Ok(b),
+            other => Err(mismatch("a bool", &other)),
+        }
+    }
+}
+
+impl IntoAtlas for bool {
+    fn atlas_type() -> Option<Type> {
+        Some(Type::Bool)
+    }
+    fn into_atlas(self) -> Result<Dynamic, String> {
+        Ok(Dynamic::Bool(self))
+    }
+}
+
+impl FromAtlas for String {
+    fn atlas_type() -> Option<Type> {
+        Some(Type::String)
+    }
+    fn from_atlas(value: Dynamic) -> Result<String, String> {
+        match value {
+            Dynamic::String(s) => Ok(s),
+            other => Err(mismatch("a string", &other)),
+        }
+    }
+}
+
+impl IntoAtlas for String {
+    fn atlas_type() -> Option<Type> {
+        Some(Type::String)
+    }
+    fn into_atlas(self) -> Result<Dynamic, String> {
+        Ok(Dynamic::String(self))
+    }
+}
+
+impl IntoAtlas for &str {
+    fn atlas_type() -> Option<Type> {
+        Some(Type::String)
+    }
+    fn into_atlas(self) -> Result<Dynamic, String> {
+        Ok(Dynamic::String(self.to_string()))
+    }
+}
+
+impl<T: FromAtlas> FromAtlas for Vec<T> {
+    fn atlas_type() -> Option<Type> {
+        T::atlas_type().map(Type::array)
+    }
+    fn from_atlas(value: Dynamic) -> Result<Vec<T>, String> {
+        match value {
+            Dynamic::Array(items) => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| T::from_atlas(item).map_err(|e| format!("element {i}: {e}")))
+                .collect(),
+            other => Err(mismatch("an array", &other)),
+        }
+    }
+}
+
+impl<T: IntoAtlas> IntoAtlas for Vec<T> {
+    fn atlas_type() -> Option<Type> {
+        T::atlas_type().map(Type::array)
+    }
+    fn into_atlas(self) -> Result<Dynamic, String> {
+        let items: Result<Vec<Dynamic>, String> = self
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| item.into_atlas().map_err(|e| format!("element {i}: {e}")))
+            .collect();
+        Ok(Dynamic::Array(items?))
+    }
+}
+
+impl<T: IntoAtlas + Clone> IntoAtlas for &[T] {
+    fn atlas_type() -> Option<Type> {
+        T::atlas_type().map(Type::array)
+    }
+    fn into_atlas(self) -> Result<Dynamic, String> {
+        self.to_vec().into_atlas()
+    }
+}
+
+/// `()` reads any value and ignores it.
+impl FromAtlas for () {
+    fn atlas_type() -> Option<Type> {
+        None
+    }
+    fn from_atlas(_: Dynamic) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// A host function returning `()` is `void` for scripts.
+impl IntoAtlas for () {
+    fn atlas_type() -> Option<Type> {
+        Some(Type::Void)
+    }
+    fn into_atlas(self) -> Result<Dynamic, String> {
+        Ok(Dynamic::Null)
+    }
+}
+
+impl FromAtlas for Dynamic {
+    fn atlas_type() -> Option<Type> {
+        None
+    }
+    fn from_atlas(value: Dynamic) -> Result<Dynamic, String> {
+        Ok(value)
+    }
+}
+
+impl IntoAtlas for Dynamic {
+    fn atlas_type() -> Option<Type> {
+        None
+    }
+    fn into_atlas(self) -> Result<Dynamic, String> {
+        Ok(self)
+    }
+}
+
+impl<T: IntoAtlas, E: fmt::Display> IntoAtlas for Result<T, E> {
+    fn atlas_type() -> Option<Type> {
+        T::atlas_type()
+    }
+    fn into_atlas(self) -> Result<Dynamic, String> {
+        match self {
+            Ok(value) => value.into_atlas(),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+// ----- internal values ---------------------------------------------------------------
+
+/// An internal value as a `Dynamic`; `module` (the running one) names and identifies
+/// function values.
+pub(crate) fn to_dynamic(value: &Value, module: Option<&Rc<Module>>) -> Dynamic {
+    match value {
+        Value::Null | Value::Uninit => Dynamic::Null,
+        Value::Bool(b) => Dynamic::Bool(*b),
+        Value::Num(n) => Dynamic::Number(*n),
+        Value::Str(s) => Dynamic::String(s.as_str().to_string()),
+        Value::Array(items) => Dynamic::Array(
+            items
+                .borrow()
+                .iter()
+                .map(|v| to_dynamic(v, module))
+                .collect(),
+        ),
+        Value::Func(f) => Dynamic::Function(Function {
+            name: module
+                .and_then(|m| m.functions.get(*f as usize))
+                .map_or_else(|| "?".to_string(), |f| f.name.clone()),
+            target: Target::User {
+                index: *f,
+                module: module.map_or_else(Weak::new, Rc::downgrade),
+            },
+        }),
+        Value::Native(n) => Dynamic::Function(Function {
+            name: NATIVES
+                .get(*n as usize)
+                .map_or("?", |(b, _)| b.name())
+                .to_string(),
+            target: Target::Native(*n),
+        }),
+    }
+}
+
+/// A `Dynamic` as an internal value of Atlas type `ty`, for `module` (whose function
+/// types are `fn_types`, by index); without a module, user functions are refused.
+pub(crate) fn to_value(
+    value: Dynamic,
+    ty: &Type,
+    module: Option<&Rc<Module>>,
+    fn_types: &[Type],
+) -> Result<Value, String> {
+    Ok(match (value, ty) {
+        (Dynamic::Null, Type::Null | Type::Void) => Value::Null,
+        (Dynamic::Bool(b), Type::Bool) => Value::Bool(b),
+        (Dynamic::Number(n), Type::Number) => Value::Num(n),
+        (Dynamic::String(s), Type::String) => Value::str(s),
+        (Dynamic::Array(items), Type::Array(elem)) => {
+            let values: Result<Vec<Value>, String> = items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    to_value(item, elem, module, fn_types).map_err(|e| format!("element {i}: {e}"))
+                })
+                .collect();
+            Value::array(values?)
+        }
+        (Dynamic::Function(f), Type::Func(_)) => {
+            let (value, found) = match &f.target {
+                Target::User { index, module: m } => {
+                    let same =
+                        module.is_some_and(|module| std::ptr::eq(m.as_ptr(), Rc::as_ptr(module)));
+                    if !same {
+                        return Err(format!(
+                            "the function '{}' belongs to another script",
+                            f.name
+                        ));
+                    }
+                    let found = fn_types.get(*index as usize).cloned();
+                    (Value::Func(*index), found)
+                }
+                Target::Native(n) => {
+                    let found = NATIVES
+                        .get(*n as usize)
+                        .and_then(|(b, _)| Builtin::signature(*b));
+                    (Value::Native(*n), found)
+                }
+            };
+            match found {
+                Some(found) if found == *ty => value,
+                Some(found) => {
+                    return Err(format!(
+                        "expected a function of type {ty}, found '{}' of type {found}",
+                        f.name
+                    ))
+                }
+                None => return Err(format!("unknown function '{}'", f.name)),
+            }
+        }
+        (value, ty) => return Err(mismatch(&format!("a value of type {ty}"), &value)),
+    })
+}
