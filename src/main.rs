@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use atlas::compile::CompileOptions;
 use atlas::driver::{self, SourceFile, Style};
+use atlas::profile::Weight;
 use atlas::vm::{self, Dispatch, Options};
 
 /// Exit codes (sysexits.h).
@@ -14,16 +15,19 @@ const EXIT_USAGE: u8 = 64;
 const EXIT_COMPILE_ERROR: u8 = 65;
 const EXIT_NO_INPUT: u8 = 66;
 const EXIT_RUNTIME_ERROR: u8 = 70;
+const EXIT_CANT_CREATE: u8 = 73;
 
 /// Atlas: a statically typed scripting language with a fast bytecode VM.
 ///
 /// Exit status: 0 success, 64 bad usage, 65 compile error, 66 unreadable file,
-/// 70 runtime error. Diagnostics are colored on a terminal unless NO_COLOR is set.
+/// 70 runtime error, 73 an output file of `profile` cannot be written. Diagnostics are
+/// colored on a terminal unless NO_COLOR is set.
 #[derive(Parser)]
 #[command(name = "atlas", version)]
 struct Cli {
+    /// Without a command: the REPL when standard input is a terminal, otherwise this help.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
@@ -48,12 +52,57 @@ enum Command {
         #[arg(long)]
         no_optimize: bool,
     },
+    /// Start the interactive shell (also what `atlas` alone does on a terminal).
+    ///
+    /// Declarations persist between entries, expression statements print their value,
+    /// an entry goes on over several lines while brackets are open. Commands: :help,
+    /// :type EXPR, :disasm EXPR, :reset, :quit. History is kept in ~/.atlas_history
+    /// (or $ATLAS_HISTORY).
+    Repl,
+    /// Run a program under the profiler and report where its time goes: totals, time
+    /// and calls per function, counts per opcode and category, the hottest source lines.
+    ///
+    /// The program's output goes to stdout, the report to stderr (or to the --json
+    /// file). Counts are exact; times are estimates (docs/profiler.md).
+    Profile {
+        /// The source file (.at).
+        file: String,
+        /// Write the report as JSON to this file instead of the text report to stderr.
+        #[arg(long, value_name = "OUT.json")]
+        json: Option<String>,
+        /// Write folded call stacks (`<script>;main;work 1234`) to this file, for flame
+        /// graph tools such as speedscope.
+        #[arg(long, value_name = "OUT.txt")]
+        folded: Option<String>,
+        /// Write an SVG flame graph of the call stacks to this file.
+        #[arg(long, value_name = "OUT.svg")]
+        flamegraph: Option<String>,
+        /// Rows shown in each table of the text report.
+        #[arg(long, value_name = "N", default_value_t = 10)]
+        top: usize,
+        /// What the flame graph and folded stacks measure: estimated self time in
+        /// nanoseconds, or instructions executed (exact).
+        #[arg(long, value_enum, default_value_t = WeightArg::Time)]
+        weight: WeightArg,
+        /// Profile the unoptimized (baseline) bytecode.
+        #[arg(long)]
+        no_optimize: bool,
+        /// Deepest call nesting before the `stack overflow` error.
+        #[arg(long, default_value_t = Options::default().max_frames)]
+        max_frames: usize,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum WeightArg {
+    Time,
+    Instructions,
 }
 
 #[derive(Args)]
 struct VmArgs {
-    /// Dispatch loop: `table` (threaded handlers, the default) or `match` (baseline).
-    #[arg(long, value_enum, default_value_t = DispatchArg::Table)]
+    /// Dispatch loop: `match` (the default, measured fastest) or `table` (threaded handlers).
+    #[arg(long, value_enum, default_value_t = DispatchArg::Match)]
     dispatch: DispatchArg,
     /// Compile without optimizations (the baseline configuration).
     #[arg(long)]
@@ -78,9 +127,18 @@ fn main() -> ExitCode {
         }
     };
     // Deeply nested programs recurse deeply in the checker and compiler: give them room.
+    let command = match cli.command {
+        Some(command) => command,
+        None if std::io::stdin().is_terminal() => Command::Repl,
+        None => {
+            let help = <Cli as clap::CommandFactory>::command().render_help();
+            eprint!("{help}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
     let worker = std::thread::Builder::new()
         .stack_size(256 << 20)
-        .spawn(move || execute(cli.command));
+        .spawn(move || execute(command));
     match worker.map(|handle| handle.join()) {
         Ok(Ok(code)) => ExitCode::from(code),
         _ => ExitCode::from(EXIT_RUNTIME_ERROR),
@@ -114,6 +172,31 @@ fn execute(command: Command) -> u8 {
         Command::Run { file, vm } => run(&file, &vm),
         Command::Check { file } => check(&file),
         Command::Disasm { file, no_optimize } => disasm(&file, no_optimize),
+        Command::Repl => repl(),
+        Command::Profile {
+            file,
+            json,
+            folded,
+            flamegraph,
+            top,
+            weight,
+            no_optimize,
+            max_frames,
+        } => profile(
+            &file,
+            &ProfileOutputs {
+                json,
+                folded,
+                flamegraph,
+                top,
+                weight: match weight {
+                    WeightArg::Time => Weight::Time,
+                    WeightArg::Instructions => Weight::Instructions,
+                },
+            },
+            !no_optimize,
+            max_frames,
+        ),
     }
 }
 
@@ -164,6 +247,88 @@ fn run(path: &str, args: &VmArgs) -> u8 {
         Err(error) => {
             let file = SourceFile::new(path, &source);
             eprint!("{}", file.render_runtime_error(&error, style()));
+            EXIT_RUNTIME_ERROR
+        }
+    }
+}
+
+/// Where `atlas profile` writes what.
+struct ProfileOutputs {
+    json: Option<String>,
+    folded: Option<String>,
+    flamegraph: Option<String>,
+    top: usize,
+    weight: Weight,
+}
+
+fn profile(path: &str, outputs: &ProfileOutputs, optimize: bool, max_frames: usize) -> u8 {
+    let source = match read_source(path) {
+        Ok(source) => source,
+        Err(code) => return code,
+    };
+    let module = match compile(path, &source, optimize) {
+        Ok(module) => module,
+        Err(code) => return code,
+    };
+    let options = Options {
+        max_frames,
+        ..Options::default()
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let (result, profile) = atlas::profile::run_profiled(module, options, &mut out);
+    let _ = out.flush();
+    drop(out);
+
+    // The profile first (it covers what ran, also when the run failed), then the error.
+    let mut status = 0;
+    let mut write_file =
+        |file: &str, write: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>| {
+            let written = std::fs::File::create(file).and_then(|f| {
+                let mut f = std::io::BufWriter::new(f);
+                write(&mut f)?;
+                f.flush()
+            });
+            if let Err(e) = written {
+                eprintln!("error: cannot write {file}: {e}");
+                status = EXIT_CANT_CREATE;
+            }
+        };
+    if let Some(file) = &outputs.json {
+        let json = profile.to_json(path, &source, result.as_ref().err());
+        write_file(file, &mut |f| f.write_all(json.as_bytes()));
+    }
+    if let Some(file) = &outputs.folded {
+        let folded = profile.folded(outputs.weight);
+        write_file(file, &mut |f| f.write_all(folded.as_bytes()));
+    }
+    if let Some(file) = &outputs.flamegraph {
+        let title = format!("atlas profile: {path}");
+        write_file(file, &mut |f| {
+            profile.write_flamegraph(outputs.weight, &title, f)
+        });
+    }
+    if outputs.json.is_none() {
+        eprint!("{}", profile.report(path, &source, outputs.top));
+    }
+    match result {
+        Ok(()) => status,
+        Err(error) => {
+            let file = SourceFile::new(path, &source);
+            if outputs.json.is_none() {
+                eprintln!();
+            }
+            eprint!("{}", file.render_runtime_error(&error, style()));
+            EXIT_RUNTIME_ERROR
+        }
+    }
+}
+
+fn repl() -> u8 {
+    match atlas::repl::run() {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
             EXIT_RUNTIME_ERROR
         }
     }

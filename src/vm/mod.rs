@@ -7,6 +7,7 @@ mod branch;
 mod call;
 mod compare;
 pub mod dispatch;
+pub mod host;
 mod io;
 mod load;
 pub mod natives;
@@ -20,17 +21,24 @@ use std::time::Instant;
 
 use crate::bytecode::Module;
 use crate::diag::{RuntimeError, TraceFrame};
-use dispatch::{Cx, Flow, Handlers};
+use dispatch::{Cx, Flow, Handlers, ProfileHook};
 use stack::Stack;
 use value::{Printer, Value};
 
 /// Which generated dispatch loop runs the bytecode.
+///
+/// Both run the same handlers. `Match` is the default because it measured fastest on
+/// this project's machines (6% over `Table` in the geometric mean of `../shared/bench`,
+/// see PERFORMANCE_REPORT.md): inlined into one loop, the handlers share one register
+/// allocation, where each threaded handler saves and restores the registers its own
+/// slow paths need.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Dispatch {
-    /// Handlers threaded through the static handler table (the default: fastest).
-    #[default]
+    /// Handlers threaded through the static handler table, each tail-calling the next.
     Table,
-    /// A `loop` over a `match`: the measured baseline.
+    /// A `loop` over a `match` on the opcode (the default; the baseline configuration
+    /// uses it too).
+    #[default]
     Match,
 }
 
@@ -47,7 +55,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Options {
         Options {
-            dispatch: Dispatch::Table,
+            dispatch: Dispatch::Match,
             max_frames: 100_000,
             max_stack: 8 << 20,
         }
@@ -78,6 +86,11 @@ pub struct Vm<'out> {
     out_buf: String,
     fault: Option<Fault>,
     options: Options,
+    /// Set by `atlas profile` for `run_profiled`, whose instrumented loop
+    /// (`dispatch::run_profiled`) reports to it; the other loops contain no profiling code.
+    profiler: Option<Box<crate::profile::Collector>>,
+    /// The embedder's functions, called by `call_host` (`host.rs`).
+    hosts: host::HostTable,
 }
 
 impl<'out> Vm<'out> {
@@ -94,11 +107,39 @@ impl<'out> Vm<'out> {
             out_buf: String::new(),
             fault: None,
             options,
+            profiler: None,
+            hosts: host::HostTable::default(),
         }
+    }
+
+    /// Installs (or removes) the profiler that `run_profiled` reports to.
+    pub fn set_profiler(&mut self, profiler: Option<Box<crate::profile::Collector>>) {
+        self.profiler = profiler;
+    }
+
+    /// Removes the profiler, with what it collected.
+    pub fn take_profiler(&mut self) -> Option<Box<crate::profile::Collector>> {
+        self.profiler.take()
     }
 
     /// Runs the module's top-level code to its end.
     pub fn run(&mut self) -> Result<(), RuntimeError> {
+        self.run_with(|vm, cx| match vm.options.dispatch {
+            Dispatch::Table => dispatch::run_table(vm, cx),
+            Dispatch::Match => dispatch::run_match(vm, cx),
+        })
+    }
+
+    /// Runs like `run`, with the instrumented loop (`atlas profile`), which calls the
+    /// installed profiler before every instruction. A separate entry point, so that
+    /// `run` itself contains no trace of profiling.
+    pub fn run_profiled(&mut self) -> Result<(), RuntimeError> {
+        self.run_with(dispatch::run_profiled)
+    }
+
+    /// Sets up the script's frame, runs `dispatch` to the end and reports the outcome.
+    #[inline(always)]
+    fn run_with(&mut self, dispatch: impl FnOnce(&mut Self, &mut Cx)) -> Result<(), RuntimeError> {
         let module = Rc::clone(&self.module);
         let script = &module.functions[module.script as usize];
         self.stack.reset();
@@ -115,10 +156,7 @@ impl<'out> Vm<'out> {
             ip: script.code.as_ptr(),
             regs,
         };
-        match self.options.dispatch {
-            Dispatch::Table => dispatch::run_table(self, &mut cx),
-            Dispatch::Match => dispatch::run_match(self, &mut cx),
-        }
+        dispatch(self, &mut cx);
         let flushed = self.flush_output();
         match self.fault.take() {
             Some(fault) => Err(self.runtime_error(fault)),
@@ -128,6 +166,18 @@ impl<'out> Vm<'out> {
                 trace: Vec::new(),
             }),
         }
+    }
+
+    /// The global slots as the last run left them (a test hook: a string constant stored
+    /// in a global is the constant itself, shared, not a copy).
+    pub fn globals(&self) -> &[Value] {
+        &self.globals
+    }
+
+    /// Registers the value stack holds now (a test hook: it must not grow for programs
+    /// within its preallocated depth).
+    pub fn stack_capacity(&self) -> usize {
+        self.stack.capacity()
     }
 
     /// Records a runtime error at the current instruction and stops the loop.
@@ -199,6 +249,17 @@ impl Handlers for Vm<'_> {
     fn invalid_opcode(&mut self, cx: &mut Cx) -> Flow {
         let byte = cx.opcode_byte();
         self.fail(cx, format!("invalid opcode {byte}"))
+    }
+}
+
+/// Only the instrumented loop (`dispatch::run_profiled`) calls this: the profiler sees
+/// the frames to notice calls and returns (a change of depth) and the current function.
+impl ProfileHook for Vm<'_> {
+    #[inline(always)]
+    fn before_instruction(&mut self, cx: &Cx, opcode: u8) {
+        if let Some(profiler) = self.profiler.as_deref_mut() {
+            profiler.before_instruction(cx, opcode, self.stack.frames());
+        }
     }
 }
 
