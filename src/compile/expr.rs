@@ -439,15 +439,7 @@ impl Compiler<'_> {
                     return Ok(base);
                 }
                 Res::Builtin(b) => return self.builtin_call(f, b, args, span),
-                Res::Host(h) => {
-                    let base = self.push_args(f, args, span)?;
-                    f.emit(
-                        Opcode::CallHost,
-                        &[int(h), int(base), int(args.len() as u8)],
-                        span,
-                    );
-                    return Ok(base);
-                }
+                Res::Host(h) => return self.call_with(f, Opcode::CallHost, h as i64, args, span),
                 _ => {}
             }
         }
