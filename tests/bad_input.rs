@@ -128,6 +128,23 @@ fn recursion_depth_limit_is_configurable() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("stack overflow"));
 }
 
+#[rstest]
+#[case::no_frames_at_all("0")]
+#[case::only_the_script("1")]
+fn tiny_frame_limits_are_runtime_errors(#[case] frames: &str) {
+    let source = b"fn f() -> number { return 1; }\nprint(f());\n";
+    let path = scratch_file(&format!("tiny_{frames}.at"), source);
+    let output = Command::new(env!("CARGO_BIN_EXE_atlas"))
+        .args(["run", "--max-frames", frames])
+        .arg(&path)
+        .output()
+        .expect("atlas runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(70), "{stderr}");
+    assert!(stderr.contains("stack overflow"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
 #[test]
 fn missing_file_is_66_and_bad_usage_is_64() {
     let missing = Command::new(env!("CARGO_BIN_EXE_atlas"))

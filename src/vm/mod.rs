@@ -143,15 +143,22 @@ impl<'out> Vm<'out> {
         let module = Rc::clone(&self.module);
         let script = &module.functions[module.script as usize];
         self.stack.reset();
-        let regs = self
-            .stack
-            .push_frame(
-                module.script as u32,
-                0,
-                script.num_regs as usize,
-                std::ptr::null(),
-            )
-            .expect("the stack holds the script frame");
+        let Some(regs) = self.stack.push_frame(
+            module.script as u32,
+            0,
+            script.num_regs as usize,
+            std::ptr::null(),
+        ) else {
+            // Limits too small for even the top level (`--max-frames 0`).
+            return Err(RuntimeError {
+                message: "stack overflow".to_string(),
+                span: script.span,
+                trace: vec![TraceFrame {
+                    function: script.name.clone(),
+                    span: script.span,
+                }],
+            });
+        };
         let mut cx = Cx {
             ip: script.code.as_ptr(),
             regs,
