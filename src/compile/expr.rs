@@ -212,13 +212,30 @@ impl Compiler<'_> {
             let a = self.any_expr(f, lhs)?;
             return self.binary_into(f, BinOp::Add, &Type::String, dst, a, rhs, e.span);
         }
+        // Long chains are joined in groups, each group's text becoming the first part of
+        // the next, so a chain never needs more than `CONCAT_GROUP` registers. (Joining
+        // early is unobservable: a join has no effects and cannot fail.)
+        const CONCAT_GROUP: usize = 32;
         let base = f.free_reg as u8;
+        let mut count = 0;
         for part in &parts {
+            if count == CONCAT_GROUP {
+                f.emit(
+                    Opcode::Concat,
+                    &[int(base), int(base), int(count as u8)],
+                    e.span,
+                );
+                f.free_reg = base as u16 + 1;
+                count = 1;
+            }
             self.push_expr(f, part)?;
+            count += 1;
         }
-        let count = u8::try_from(parts.len())
-            .map_err(|_| CompileError::new("too many parts in one string expression", e.span))?;
-        f.emit(Opcode::Concat, &[int(dst), int(base), int(count)], e.span);
+        f.emit(
+            Opcode::Concat,
+            &[int(dst), int(base), int(count as u8)],
+            e.span,
+        );
         Ok(())
     }
 
