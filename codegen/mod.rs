@@ -463,12 +463,26 @@ pub fn generate_dispatch(ops: &[OpSpec]) -> TokenStream {
         });
         let args = op.operands.iter().map(|o| format_ident!("{}", o.name));
         let comment = format!(" {}: {}", op.name.to_uppercase(), rustdoc_text(&op.doc));
+        // Every backward (or self-) jump, a loop's next iteration, polls the interrupt flag, so a
+        // script stops within one iteration of an embedder's request.
+        let interrupt_check = if op.has_flag("jump") {
+            quote! {
+                if let Flow::Jump(offset) = flow {
+                    if offset <= 0 && h.interrupt_requested() {
+                        return h.stop_interrupted(cx);
+                    }
+                }
+            }
+        } else {
+            quote! {}
+        };
         quote! {
             #[doc = #comment]
             #[inline(always)]
             pub fn #stub<H: Handlers>(h: &mut H, cx: &mut Cx) -> bool {
                 #(#decodes)*
                 let flow = h.#name(cx, #(#args),*);
+                #interrupt_check
                 cx.finish(flow, #size)
             }
         }
@@ -483,6 +497,7 @@ pub fn generate_dispatch(ops: &[OpSpec]) -> TokenStream {
         })
         .collect();
     let profiled_arms = match_arms.iter();
+    let metered_arms = match_arms.iter();
     let threaded_fns: Vec<Ident> = ops
         .iter()
         .map(|op| format_ident!("threaded_{}", op.name))
@@ -501,6 +516,10 @@ pub fn generate_dispatch(ops: &[OpSpec]) -> TokenStream {
         pub trait Handlers: #(#category_traits)+* {
             /// A byte that is no opcode (only reachable with unverified bytecode).
             fn invalid_opcode(&mut self, cx: &mut Cx) -> Flow;
+            /// Whether an embedder asked the run to stop (polled at backward jumps).
+            fn interrupt_requested(&self) -> bool;
+            /// Records the interruption as the run's error; returns true (stop).
+            fn stop_interrupted(&mut self, cx: &Cx) -> bool;
         }
 
         #(#stubs)*
@@ -532,6 +551,24 @@ pub fn generate_dispatch(ops: &[OpSpec]) -> TokenStream {
                 h.before_instruction(cx, byte);
                 let stop = match byte {
                     #(#profiled_arms)*
+                    _ => exec_invalid(h, cx),
+                };
+                if stop {
+                    return;
+                }
+            }
+        }
+
+        /// The metered backend, used only when a run has an instruction budget or a
+        /// timeout: the `match` loop charging every instruction before it runs. The
+        /// other backends pay nothing for limits they do not have.
+        pub fn run_metered<H: Handlers + MeterHook>(h: &mut H, cx: &mut Cx) {
+            loop {
+                if h.charge(cx) {
+                    return;
+                }
+                let stop = match cx.opcode_byte() {
+                    #(#metered_arms)*
                     _ => exec_invalid(h, cx),
                 };
                 if stop {

@@ -110,6 +110,20 @@ struct VmArgs {
     /// Deepest call nesting before the `stack overflow` error.
     #[arg(long, default_value_t = Options::default().max_frames)]
     max_frames: usize,
+    /// Stop with a runtime error after this many instructions.
+    #[arg(long, value_name = "N")]
+    max_instructions: Option<u64>,
+    /// Stop with a runtime error after this many seconds (fractions allowed).
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    timeout: Option<std::time::Duration>,
+}
+
+/// A non-negative, finite number of seconds.
+fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .and_then(|secs| std::time::Duration::try_from_secs_f64(secs).ok())
+        .ok_or_else(|| format!("'{text}' is not a number of seconds"))
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -232,6 +246,8 @@ fn run(path: &str, args: &VmArgs) -> u8 {
             DispatchArg::Match => Dispatch::Match,
         },
         max_frames: args.max_frames,
+        max_instructions: args.max_instructions,
+        timeout: args.timeout,
         ..Options::default()
     };
     let stdout = std::io::stdout();

@@ -4,6 +4,8 @@ use std::cell::RefCell;
 use std::fmt;
 use std::io::Write;
 use std::rc::Rc;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 use super::convert::{to_dynamic, to_value, Dynamic, FromAtlas, IntoAtlas};
 use super::error::{Error, ErrorKind};
@@ -51,6 +53,12 @@ pub struct Limits {
     /// Most registers (16-byte values) the value stack may grow to (default 8 Mi);
     /// more is `stack overflow` too. At least 256.
     pub max_stack: usize,
+    /// Most instructions one run or call may execute (default: no limit); more is the
+    /// runtime error `instruction limit of N reached`.
+    pub max_instructions: Option<u64>,
+    /// Longest one run or call may take (default: no limit); longer is the runtime
+    /// error `time limit of S s reached`.
+    pub timeout: Option<std::time::Duration>,
 }
 
 impl Default for Limits {
@@ -59,6 +67,8 @@ impl Default for Limits {
         Limits {
             max_frames: options.max_frames,
             max_stack: options.max_stack,
+            max_instructions: options.max_instructions,
+            timeout: options.timeout,
         }
     }
 }
@@ -73,6 +83,18 @@ impl Limits {
     /// These limits with another value stack limit.
     pub fn with_max_stack(mut self, max_stack: usize) -> Limits {
         self.max_stack = max_stack;
+        self
+    }
+
+    /// These limits with an instruction budget per run or call.
+    pub fn with_max_instructions(mut self, max_instructions: u64) -> Limits {
+        self.max_instructions = Some(max_instructions);
+        self
+    }
+
+    /// These limits with a wall-clock limit per run or call.
+    pub fn with_timeout(mut self, timeout: std::time::Duration) -> Limits {
+        self.timeout = Some(timeout);
         self
     }
 }
@@ -252,6 +274,8 @@ pub struct Engine {
     /// The value stack and frames, kept between runs.
     parts: Option<VmParts>,
     current: Option<Current>,
+    /// Stops runs and calls from another thread (`interrupt_handle`).
+    interrupt: Arc<AtomicBool>,
 }
 
 impl Default for Engine {
@@ -290,7 +314,24 @@ impl Engine {
             dispatch: Dispatch::default(),
             parts: None,
             current: None,
+            interrupt: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// A flag that stops this engine's runs and calls from any thread: store `true`
+    /// and the script fails with the runtime error `interrupted` at its next loop
+    /// iteration or call. It stays set until you store `false`.
+    ///
+    /// ```
+    /// use std::sync::atomic::Ordering;
+    /// let mut engine = atlas::Engine::new();
+    /// let stop = engine.interrupt_handle();
+    /// stop.store(true, Ordering::Relaxed);
+    /// let error = engine.eval::<()>("while (true) { }").unwrap_err();
+    /// assert_eq!(error.message(), "interrupted");
+    /// ```
+    pub fn interrupt_handle(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.interrupt)
     }
 
     // ----- configuration -----------------------------------------------------------
@@ -314,6 +355,7 @@ impl Engine {
         let limits = Limits {
             max_frames: limits.max_frames.max(2),
             max_stack: limits.max_stack.max(256),
+            ..limits
         };
         if limits != self.limits {
             self.parts = None;
@@ -854,6 +896,8 @@ impl Engine {
             dispatch: self.dispatch,
             max_frames: self.limits.max_frames,
             max_stack: self.limits.max_stack,
+            max_instructions: self.limits.max_instructions,
+            timeout: self.limits.timeout,
             ..Options::default()
         }
     }
@@ -879,6 +923,7 @@ impl Engine {
             globals,
             script.hosts.clone(),
         );
+        vm.set_interrupt_handle(Arc::clone(&self.interrupt));
         let result = f(&mut vm);
         let (parts, globals) = vm.into_parts();
         self.parts = Some(parts);

@@ -1,7 +1,7 @@
 //! Handlers of the `call` opcodes. A call leaves the arguments where the caller put them:
 //! they become the callee's first registers, so nothing is copied.
 
-use super::dispatch::{CallHandlers, Cx, Flow};
+use super::dispatch::{CallHandlers, Cx, Flow, Handlers};
 use super::natives::NATIVES;
 use super::value::Value;
 use super::Vm;
@@ -12,6 +12,10 @@ impl Vm<'_> {
     /// the caller resumes `call_size` bytes after the call instruction.
     #[inline(always)]
     fn enter(&mut self, cx: &mut Cx, f: u32, base: u8, call_size: usize) -> Flow {
+        if self.interrupt_requested() {
+            self.stop_interrupted(cx);
+            return Flow::Stop;
+        }
         let callee = &self.module.functions[f as usize];
         let (code, num_regs) = (callee.code.as_ptr(), callee.num_regs as usize);
         let new_base = self.stack.top().base + base as usize;

@@ -24,6 +24,12 @@ pub trait ProfileHook {
     fn before_instruction(&mut self, cx: &Cx, opcode: u8);
 }
 
+/// Called before every instruction by the metered backend (instruction budget and
+/// timeout); returns true to stop the run, after recording why.
+pub trait MeterHook {
+    fn charge(&mut self, cx: &Cx) -> bool;
+}
+
 /// The hot state of the interpreter, passed by value between threaded handlers so it
 /// stays in machine registers: the instruction pointer and the current frame's registers.
 ///

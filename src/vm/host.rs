@@ -218,6 +218,8 @@ impl<'out> Vm<'out> {
     fn dispatch_loop(&mut self, cx: &mut Cx) {
         if self.profiler.is_some() {
             dispatch::run_profiled(self, cx);
+        } else if self.arm_meter() {
+            dispatch::run_metered(self, cx);
         } else {
             match self.options.dispatch {
                 Dispatch::Table => dispatch::run_table(self, cx),

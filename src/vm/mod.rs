@@ -17,11 +17,13 @@ pub mod value;
 
 use std::io::Write;
 use std::rc::Rc;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::bytecode::Module;
 use crate::diag::{RuntimeError, TraceFrame};
-use dispatch::{Cx, Flow, Handlers, ProfileHook};
+use dispatch::{Cx, Flow, Handlers, MeterHook, ProfileHook};
 use stack::Stack;
 use value::{Printer, Value};
 
@@ -50,6 +52,10 @@ pub struct Options {
     pub max_frames: usize,
     /// Most registers the value stack may hold.
     pub max_stack: usize,
+    /// Most instructions a run may execute (`--max-instructions`); `None`: no limit.
+    pub max_instructions: Option<u64>,
+    /// Longest a run may take (`--timeout`); `None`: no limit.
+    pub timeout: Option<Duration>,
 }
 
 impl Default for Options {
@@ -58,6 +64,8 @@ impl Default for Options {
             dispatch: Dispatch::Match,
             max_frames: 100_000,
             max_stack: 8 << 20,
+            max_instructions: None,
+            timeout: None,
         }
     }
 }
@@ -91,7 +99,24 @@ pub struct Vm<'out> {
     profiler: Option<Box<crate::profile::Collector>>,
     /// The embedder's functions, called by `call_host` (`host.rs`).
     hosts: host::HostTable,
+    /// Set from any thread to stop the run at its next backward jump or call.
+    interrupt: Arc<AtomicBool>,
+    /// What is left of the instruction budget and time (metered runs only).
+    meter: Meter,
 }
+
+/// The state of a metered run.
+#[derive(Debug, Clone, Copy)]
+struct Meter {
+    /// Instructions left before the budget is exhausted.
+    remaining: u64,
+    /// Instructions until the clock is read again.
+    until_clock: u32,
+    deadline: Option<Instant>,
+}
+
+/// Instructions between two reads of the clock in a metered run (a read costs ~20 ns).
+const CLOCK_INTERVAL: u32 = 4096;
 
 impl<'out> Vm<'out> {
     pub fn new(module: Rc<Module>, options: Options, out: &'out mut dyn Write) -> Vm<'out> {
@@ -109,7 +134,25 @@ impl<'out> Vm<'out> {
             options,
             profiler: None,
             hosts: host::HostTable::default(),
+            interrupt: Arc::new(AtomicBool::new(false)),
+            meter: Meter {
+                remaining: u64::MAX,
+                until_clock: CLOCK_INTERVAL,
+                deadline: None,
+            },
         }
+    }
+
+    /// The flag that stops this VM's runs from another thread: store `true` and the
+    /// script fails with "interrupted" at its next loop iteration or call. It stays set
+    /// (later runs stop at once) until the embedder stores `false`.
+    pub fn interrupt_handle(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.interrupt)
+    }
+
+    /// Uses `flag` as this VM's interrupt flag (an embedder keeps one across VMs).
+    pub fn set_interrupt_handle(&mut self, flag: Arc<AtomicBool>) {
+        self.interrupt = flag;
     }
 
     /// Installs (or removes) the profiler that `run_profiled` reports to.
@@ -124,10 +167,27 @@ impl<'out> Vm<'out> {
 
     /// Runs the module's top-level code to its end.
     pub fn run(&mut self) -> Result<(), RuntimeError> {
+        if self.arm_meter() {
+            return self.run_with(dispatch::run_metered);
+        }
         self.run_with(|vm, cx| match vm.options.dispatch {
             Dispatch::Table => dispatch::run_table(vm, cx),
             Dispatch::Match => dispatch::run_match(vm, cx),
         })
+    }
+
+    /// Arms the meter when the options limit instructions or time; true if they do
+    /// (then the run must use the metered loop).
+    fn arm_meter(&mut self) -> bool {
+        let limited = self.options.max_instructions.is_some() || self.options.timeout.is_some();
+        if limited {
+            self.meter = Meter {
+                remaining: self.options.max_instructions.unwrap_or(u64::MAX),
+                until_clock: CLOCK_INTERVAL,
+                deadline: self.options.timeout.map(|t| Instant::now() + t),
+            };
+        }
+        limited
     }
 
     /// Runs like `run`, with the instrumented loop (`atlas profile`), which calls the
@@ -256,6 +316,41 @@ impl Handlers for Vm<'_> {
     fn invalid_opcode(&mut self, cx: &mut Cx) -> Flow {
         let byte = cx.opcode_byte();
         self.fail(cx, format!("invalid opcode {byte}"))
+    }
+
+    #[inline(always)]
+    fn interrupt_requested(&self) -> bool {
+        self.interrupt.load(Ordering::Relaxed)
+    }
+
+    #[cold]
+    fn stop_interrupted(&mut self, cx: &Cx) -> bool {
+        self.fail(cx, "interrupted".to_string());
+        true
+    }
+}
+
+impl MeterHook for Vm<'_> {
+    #[inline(always)]
+    fn charge(&mut self, cx: &Cx) -> bool {
+        if self.meter.remaining == 0 {
+            let budget = self.options.max_instructions.unwrap_or(0);
+            self.fail(cx, format!("instruction limit of {budget} reached"));
+            return true;
+        }
+        self.meter.remaining -= 1;
+        self.meter.until_clock -= 1;
+        if self.meter.until_clock == 0 {
+            self.meter.until_clock = CLOCK_INTERVAL;
+            if let Some(deadline) = self.meter.deadline {
+                if Instant::now() >= deadline {
+                    let limit = self.options.timeout.unwrap_or_default().as_secs_f64();
+                    self.fail(cx, format!("time limit of {limit} s reached"));
+                    return true;
+                }
+            }
+        }
+        false
     }
 }
 
