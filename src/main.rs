@@ -110,12 +110,35 @@ struct VmArgs {
     /// Deepest call nesting before the `stack overflow` error.
     #[arg(long, default_value_t = Options::default().max_frames)]
     max_frames: usize,
+    /// Most registers (16-byte values) the value stack may hold before the `stack
+    /// overflow` error.
+    #[arg(long, value_name = "N", default_value_t = Options::default().max_stack)]
+    max_stack: usize,
+    /// Stop with a runtime error when strings and arrays hold more than this many bytes
+    /// (suffixes K, M and G multiply by 1024, 1024^2 and 1024^3).
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    max_memory: Option<usize>,
     /// Stop with a runtime error after this many instructions.
     #[arg(long, value_name = "N")]
     max_instructions: Option<u64>,
     /// Stop with a runtime error after this many seconds (fractions allowed).
     #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
     timeout: Option<std::time::Duration>,
+}
+
+/// A number of bytes, with an optional binary suffix: `4096`, `64K`, `16M`, `1G`.
+fn parse_bytes(text: &str) -> Result<usize, String> {
+    let (digits, unit) = match text.char_indices().last() {
+        Some((at, 'k' | 'K')) => (&text[..at], 1 << 10),
+        Some((at, 'm' | 'M')) => (&text[..at], 1 << 20),
+        Some((at, 'g' | 'G')) => (&text[..at], 1 << 30),
+        _ => (text, 1),
+    };
+    digits
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .ok_or_else(|| format!("'{text}' is not a number of bytes (like 4096, 64K, 16M or 1G)"))
 }
 
 /// A non-negative, finite number of seconds.
@@ -246,9 +269,10 @@ fn run(path: &str, args: &VmArgs) -> u8 {
             DispatchArg::Match => Dispatch::Match,
         },
         max_frames: args.max_frames,
+        max_stack: args.max_stack,
         max_instructions: args.max_instructions,
         timeout: args.timeout,
-        ..Options::default()
+        max_memory: args.max_memory,
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

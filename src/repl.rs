@@ -498,7 +498,7 @@ fn renumber_value(value: &mut Value, map: &dyn Fn(u32) -> Option<u32>, seen: &mu
             None => *value = Value::Null,
         },
         Value::Array(items) if seen.insert(Rc::as_ptr(items) as usize) => {
-            for item in items.borrow_mut().iter_mut() {
+            for item in items.elements_mut().iter_mut() {
                 renumber_value(item, map, seen);
             }
         }

@@ -10,6 +10,8 @@ use rstest::rstest;
 
 const ENDLESS_LOOP: &str = "var i = 0; while (true) { i = i + 1; }";
 const ENDLESS_FOR: &str = "for (var i = 0; i >= 0; i++) { }";
+const ENDLESS_PUSH: &str = "let xs: number[] = []; while (true) { push(xs, 1); }";
+const ENDLESS_RECURSION: &str = "fn down(n: number) -> number { return down(n + 1); } down(0);";
 const ENDLESS_RECURSION_BY_LOOP: &str =
     "fn tick(n: number) -> number { return n + 1; } var n = 0; while (true) { n = tick(n); }";
 
@@ -90,21 +92,90 @@ fn another_thread_can_interrupt_a_run(#[case] source: &str) {
 #[test]
 fn deep_recursion_is_a_stack_overflow_and_the_engine_recovers() {
     let mut engine = engine(Limits::default().with_max_frames(1000));
-    let error = engine
-        .eval::<f64>("fn down(n: number) -> number { return down(n + 1); } down(0);")
-        .unwrap_err();
+    let error = engine.eval::<()>(ENDLESS_RECURSION).unwrap_err();
     assert_eq!(error.message(), "stack overflow");
     assert_eq!(engine.eval::<f64>("10 - 3").unwrap(), 7.0);
 }
 
+#[test]
+fn value_stack_limit_is_a_stack_overflow_and_the_engine_recovers() {
+    // Each frame of `down` takes a few registers: 300 registers run out long before
+    // the default frame limit.
+    let mut engine = engine(Limits::default().with_max_stack(300));
+    let error = engine.eval::<()>(ENDLESS_RECURSION).unwrap_err();
+    assert_eq!(error.message(), "stack overflow");
+    assert_eq!(
+        engine
+            .eval::<f64>("fn f(n: number) -> number { if (n == 0) { return 0; } return 1 + f(n - 1); } f(20);")
+            .unwrap(),
+        20.0
+    );
+}
+
 #[rstest]
-#[case::budget(&["--max-instructions", "50000"], "instruction limit of 50000 reached")]
-#[case::timeout(&["--timeout", "0.2"], "time limit of 0.2 s reached")]
-fn command_line_limits(#[case] flags: &[&str], #[case] message: &str) {
+#[case::push(ENDLESS_PUSH)]
+#[case::array_literals("var all: number[][] = []; while (true) { push(all, [1, 2, 3, 4]); }")]
+#[case::string_doubling("var s = \"ab\"; while (true) { s = s + s; }")]
+#[case::string_concat("var s = \"\"; var i = 0; while (true) { s = s + str(i); i++; }")]
+#[case::split(
+    "var parts: string[][] = []; while (true) { push(parts, split(\"a,b,c,d\", \",\")); }"
+)]
+#[case::in_a_function("fn grow(xs: number[]) -> void { while (true) { push(xs, len(xs)); } } let ys: number[] = []; grow(ys);")]
+fn memory_limit_stops_growing_programs(#[case] source: &str) {
+    const LIMIT: usize = 1 << 20;
+    let before = atlas::vm::heap::live_bytes();
+    let mut engine = engine(Limits::default().with_max_memory(LIMIT));
+    let start = Instant::now();
+    let error = engine.eval::<()>(source).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Runtime);
+    assert_eq!(
+        error.message(),
+        format!("memory limit of {LIMIT} bytes reached")
+    );
+    assert!(!error.trace().is_empty());
+    assert!(start.elapsed() < Duration::from_secs(5));
+    // The failed run's values are gone: the account is back to (about) where it was,
+    // and the engine runs the next program.
+    assert_eq!(engine.eval::<f64>("len(\"four\")").unwrap(), 4.0);
+    let after = atlas::vm::heap::live_bytes();
+    assert!(after < before + 4096, "{before} -> {after}");
+}
+
+#[test]
+fn memory_limit_counts_what_is_held_not_what_was_allocated() {
+    // 200 000 temporary strings and arrays, never more than a few alive at once, run
+    // within 64 KiB.
+    let source = "var total = 0;
+        for (var i = 0; i < 100000; i++) {
+            let s = \"item \" + str(i);
+            let xs = [i, i + 1, i + 2];
+            total = total + len(s) + len(xs);
+        }
+        total;";
+    let mut engine = engine(Limits::default().with_max_memory(64 << 10));
+    assert_eq!(engine.eval::<f64>(source).unwrap(), 988_890.0 + 300_000.0);
+}
+
+#[test]
+fn memory_limit_error_points_at_the_allocating_instruction() {
+    let source =
+        "let xs: number[] = [];\nvar n = 0;\nwhile (true) {\n    n = n + 1;\n    push(xs, n);\n}";
+    let mut engine = engine(Limits::default().with_max_memory(4096));
+    let error = engine.eval::<()>(source).unwrap_err();
+    assert_eq!(error.message(), "memory limit of 4096 bytes reached");
+    assert_eq!(error.location().map(|l| l.line), Some(5), "{error}");
+}
+
+#[rstest]
+#[case::budget(&["--max-instructions", "50000"], ENDLESS_LOOP, "instruction limit of 50000 reached")]
+#[case::timeout(&["--timeout", "0.2"], ENDLESS_LOOP, "time limit of 0.2 s reached")]
+#[case::memory(&["--max-memory", "1M"], ENDLESS_PUSH, "memory limit of 1048576 bytes reached")]
+#[case::stack(&["--max-stack", "300"], ENDLESS_RECURSION, "stack overflow")]
+fn command_line_limits(#[case] flags: &[&str], #[case] program: &str, #[case] message: &str) {
     let dir = std::env::temp_dir().join(format!("atlas-limits-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("endless_{}.at", flags[0].trim_start_matches('-')));
-    std::fs::write(&path, format!("print(1);\n{ENDLESS_LOOP}\n")).unwrap();
+    std::fs::write(&path, format!("print(1);\n{program}\n")).unwrap();
     let start = Instant::now();
     let output = Command::new(env!("CARGO_BIN_EXE_atlas"))
         .arg("run")

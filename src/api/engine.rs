@@ -59,6 +59,11 @@ pub struct Limits {
     /// Longest one run or call may take (default: no limit); longer is the runtime
     /// error `time limit of S s reached`.
     pub timeout: Option<std::time::Duration>,
+    /// Most bytes the strings and arrays made by one run or call may hold at once
+    /// (default: no limit), counting each allocation with its bookkeeping; more is the
+    /// runtime error `memory limit of N bytes reached`. Checked after every
+    /// instruction, so a run can overshoot by its last allocation.
+    pub max_memory: Option<usize>,
 }
 
 impl Default for Limits {
@@ -69,6 +74,7 @@ impl Default for Limits {
             max_stack: options.max_stack,
             max_instructions: options.max_instructions,
             timeout: options.timeout,
+            max_memory: options.max_memory,
         }
     }
 }
@@ -95,6 +101,12 @@ impl Limits {
     /// These limits with a wall-clock limit per run or call.
     pub fn with_timeout(mut self, timeout: std::time::Duration) -> Limits {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// These limits with a cap on the bytes held by strings and arrays per run or call.
+    pub fn with_max_memory(mut self, max_memory: usize) -> Limits {
+        self.max_memory = Some(max_memory);
         self
     }
 }
@@ -890,7 +902,6 @@ impl Engine {
 
     /// The VM's settings: each field of [`Limits`] maps to one of [`Options`] (new
     /// limits of the VM need a field in `Limits` and a line here).
-    #[allow(clippy::needless_update)] // Options will grow (the limits of issue 6).
     fn vm_options(&self) -> Options {
         Options {
             dispatch: self.dispatch,
@@ -898,7 +909,7 @@ impl Engine {
             max_stack: self.limits.max_stack,
             max_instructions: self.limits.max_instructions,
             timeout: self.limits.timeout,
-            ..Options::default()
+            max_memory: self.limits.max_memory,
         }
     }
 

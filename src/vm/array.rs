@@ -53,7 +53,7 @@ impl ArrayHandlers for Vm<'_> {
     fn push(&mut self, cx: &mut Cx, arr: u8, value: u8) -> Flow {
         let item = cx.reg(value).fast_clone();
         if let Value::Array(items) = cx.reg(arr) {
-            items.borrow_mut().push(item);
+            items.push(item);
         }
         Flow::Next
     }
@@ -61,7 +61,7 @@ impl ArrayHandlers for Vm<'_> {
     #[inline(always)]
     fn pop(&mut self, cx: &mut Cx, dst: u8, arr: u8) -> Flow {
         let popped = match cx.reg(arr) {
-            Value::Array(items) => items.borrow_mut().pop(),
+            Value::Array(items) => items.pop(),
             _ => None,
         };
         match popped {
@@ -136,7 +136,7 @@ impl ArrayHandlers for Vm<'_> {
         let i = cx.num(index);
         let stored = match cx.reg(arr) {
             Value::Array(items) => {
-                let mut items = items.borrow_mut();
+                let mut items = items.elements_mut();
                 let len = items.len();
                 match (element_index(i, len), cx.reg(src)) {
                     // A number over a number: just the payload, nothing to drop.

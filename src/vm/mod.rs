@@ -7,6 +7,7 @@ mod branch;
 mod call;
 mod compare;
 pub mod dispatch;
+pub mod heap;
 pub mod host;
 mod io;
 mod load;
@@ -56,6 +57,9 @@ pub struct Options {
     pub max_instructions: Option<u64>,
     /// Longest a run may take (`--timeout`); `None`: no limit.
     pub timeout: Option<Duration>,
+    /// Most bytes a run's strings and arrays may hold beyond what existed when it
+    /// started (`--max-memory`); `None`: no limit.
+    pub max_memory: Option<usize>,
 }
 
 impl Default for Options {
@@ -66,6 +70,7 @@ impl Default for Options {
             max_stack: 8 << 20,
             max_instructions: None,
             timeout: None,
+            max_memory: None,
         }
     }
 }
@@ -113,6 +118,12 @@ struct Meter {
     /// Instructions until the clock is read again.
     until_clock: u32,
     deadline: Option<Instant>,
+    /// The heap account may not exceed this (`heap::live_bytes()` at the start of the
+    /// run plus `max_memory`).
+    heap_ceiling: usize,
+    /// The instruction before the current one: the one that allocated, when the heap
+    /// check fails.
+    previous_ip: *const u8,
 }
 
 /// Instructions between two reads of the clock in a metered run (a read costs ~20 ns).
@@ -139,6 +150,8 @@ impl<'out> Vm<'out> {
                 remaining: u64::MAX,
                 until_clock: CLOCK_INTERVAL,
                 deadline: None,
+                heap_ceiling: usize::MAX,
+                previous_ip: std::ptr::null(),
             },
         }
     }
@@ -176,15 +189,24 @@ impl<'out> Vm<'out> {
         })
     }
 
-    /// Arms the meter when the options limit instructions or time; true if they do
-    /// (then the run must use the metered loop).
+    /// Arms the meter when the options limit instructions, time or memory; true if they
+    /// do (then the run must use the metered loop).
     fn arm_meter(&mut self) -> bool {
-        let limited = self.options.max_instructions.is_some() || self.options.timeout.is_some();
+        let Options {
+            max_instructions,
+            timeout,
+            max_memory,
+            ..
+        } = self.options;
+        let limited = max_instructions.is_some() || timeout.is_some() || max_memory.is_some();
         if limited {
             self.meter = Meter {
-                remaining: self.options.max_instructions.unwrap_or(u64::MAX),
+                remaining: max_instructions.unwrap_or(u64::MAX),
                 until_clock: CLOCK_INTERVAL,
-                deadline: self.options.timeout.map(|t| Instant::now() + t),
+                deadline: timeout.map(|t| Instant::now() + t),
+                heap_ceiling: max_memory
+                    .map_or(usize::MAX, |m| heap::live_bytes().saturating_add(m)),
+                previous_ip: std::ptr::null(),
             };
         }
         limited
@@ -333,6 +355,19 @@ impl Handlers for Vm<'_> {
 impl MeterHook for Vm<'_> {
     #[inline(always)]
     fn charge(&mut self, cx: &Cx) -> bool {
+        // Checked after the fact: the instruction that went over the limit has run, so
+        // a run may overshoot by one allocation (at most the size of the largest string
+        // or array it builds in one step).
+        if heap::live_bytes() > self.meter.heap_ceiling {
+            let limit = self.options.max_memory.unwrap_or(0);
+            let at = Cx {
+                ip: self.meter.previous_ip,
+                regs: cx.regs,
+            };
+            self.fail(&at, format!("memory limit of {limit} bytes reached"));
+            return true;
+        }
+        self.meter.previous_ip = cx.ip;
         if self.meter.remaining == 0 {
             let budget = self.options.max_instructions.unwrap_or(0);
             self.fail(cx, format!("instruction limit of {budget} reached"));

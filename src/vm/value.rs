@@ -1,10 +1,12 @@
 //! Runtime values: numbers, bools and null unboxed; strings and arrays behind `Rc`, so
 //! copying a value or loading a constant never copies text or elements.
 
-use std::cell::RefCell;
+use std::cell::{Ref, RefCell, RefMut};
 use std::fmt;
+use std::mem::size_of;
 use std::rc::Rc;
 
+use super::heap;
 use super::natives::NATIVES;
 use crate::bytecode::Module;
 
@@ -16,11 +18,23 @@ pub struct Str {
     ascii: bool,
 }
 
+/// Bytes an `Rc` allocation of a `T` takes besides what `T` owns: the two counts.
+const fn rc_allocation<T>() -> usize {
+    2 * size_of::<usize>() + size_of::<T>()
+}
+
 impl Str {
     pub fn new(text: impl Into<Box<str>>) -> Str {
         let text = text.into();
         let ascii = text.is_ascii();
-        Str { text, ascii }
+        let s = Str { text, ascii };
+        heap::acquire(s.footprint());
+        s
+    }
+
+    /// Bytes this string holds in the heap account (`--max-memory`).
+    fn footprint(&self) -> usize {
+        rc_allocation::<Str>() + self.text.len()
     }
 
     #[inline]
@@ -44,8 +58,74 @@ impl Str {
     }
 }
 
-/// The element storage of an array: shared and mutable in place.
-pub type Array = RefCell<Vec<Value>>;
+impl Drop for Str {
+    fn drop(&mut self) {
+        heap::release(self.footprint());
+    }
+}
+
+/// The element storage of an array: shared and mutable in place. Its buffer is counted
+/// in the heap account (`--max-memory`), so it grows only through `push`.
+#[derive(Debug)]
+pub struct Array {
+    items: RefCell<Vec<Value>>,
+}
+
+impl Array {
+    pub fn new(items: Vec<Value>) -> Array {
+        heap::acquire(Array::footprint(items.capacity()));
+        Array {
+            items: RefCell::new(items),
+        }
+    }
+
+    /// Bytes an array with room for `capacity` elements holds in the heap account.
+    fn footprint(capacity: usize) -> usize {
+        rc_allocation::<Array>() + capacity * size_of::<Value>()
+    }
+
+    /// The elements, read-only.
+    #[inline(always)]
+    pub fn borrow(&self) -> Ref<'_, Vec<Value>> {
+        self.items.borrow()
+    }
+
+    /// The elements, writable in place (the length cannot change).
+    #[inline(always)]
+    pub fn elements_mut(&self) -> RefMut<'_, [Value]> {
+        RefMut::map(self.items.borrow_mut(), Vec::as_mut_slice)
+    }
+
+    #[inline(always)]
+    pub fn push(&self, item: Value) {
+        let mut items = self.items.borrow_mut();
+        if items.len() == items.capacity() {
+            grow(&mut items);
+        }
+        items.push(item);
+    }
+
+    #[inline(always)]
+    pub fn pop(&self) -> Option<Value> {
+        self.items.borrow_mut().pop()
+    }
+}
+
+/// Makes room for at least one more element (doubling, as `Vec` does) and records the
+/// growth in the heap account.
+#[cold]
+#[inline(never)]
+fn grow(items: &mut Vec<Value>) {
+    let before = items.capacity();
+    items.reserve(1);
+    heap::acquire((items.capacity() - before) * size_of::<Value>());
+}
+
+impl Drop for Array {
+    fn drop(&mut self) {
+        heap::release(Array::footprint(self.items.get_mut().capacity()));
+    }
+}
 
 /// A value: 16 bytes, a tag byte and an 8-byte payload.
 ///
@@ -85,7 +165,7 @@ impl Value {
     }
 
     pub fn array(items: Vec<Value>) -> Value {
-        Value::Array(Rc::new(RefCell::new(items)))
+        Value::Array(Rc::new(Array::new(items)))
     }
 
     /// Equality of `==`: by value for numbers, bools, strings and null; by identity for
