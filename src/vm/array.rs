@@ -5,6 +5,9 @@ use super::value::Value;
 use super::Vm;
 use crate::stdlib::number::format_number;
 
+/// Elements `new_array` preallocates at most; longer literals grow as they are pushed.
+const MAX_PREALLOCATED: usize = 1 << 12;
+
 /// The element index for `index` in an array of `len`, if it is an integer in range.
 #[inline(always)]
 fn element_index(index: f64, len: usize) -> Option<usize> {
@@ -45,7 +48,10 @@ fn index_error(index: f64, len: usize) -> String {
 impl ArrayHandlers for Vm<'_> {
     #[inline(always)]
     fn new_array(&mut self, cx: &mut Cx, dst: u8, capacity: u32) -> Flow {
-        cx.set(dst, Value::array(Vec::with_capacity(capacity as usize)));
+        // The capacity is a hint (the literal's length): bytecode that asks for billions
+        // of elements must not abort the process on a failed allocation.
+        let capacity = (capacity as usize).min(MAX_PREALLOCATED);
+        cx.set(dst, Value::array(Vec::with_capacity(capacity)));
         Flow::Next
     }
 
