@@ -6,6 +6,17 @@ mod codegen;
 
 use std::{env, fs, path::PathBuf};
 
+/// Whether the build adds instrumentation (coverage for fuzzing, a sanitizer, coverage
+/// measurement) that defeats the tail calls of the threaded handlers.
+fn instrumented() -> bool {
+    let flags = env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
+    env::var_os("CARGO_CFG_SANITIZE").is_some()
+        || env::var_os("CARGO_CFG_FUZZING").is_some()
+        || ["sancov", "sanitizer", "instrument-coverage"]
+            .iter()
+            .any(|flag| flags.contains(flag))
+}
+
 fn main() {
     println!("cargo:rerun-if-changed=opcodes.toml");
     println!("cargo:rerun-if-changed=codegen/mod.rs");
@@ -14,8 +25,11 @@ fn main() {
 
     // Threaded dispatch relies on LLVM turning each handler's final call into a jump,
     // which it only does when optimizing; unoptimized builds would overflow the stack.
+    // So do instrumented builds: the sanitizer coverage of `cargo fuzz` (and sanitizers,
+    // and -C instrument-coverage) keep the final calls calls, one stack frame per
+    // instruction executed, and the fuzz targets crashed on the first recursive program.
     let opt_level = env::var("OPT_LEVEL").unwrap_or_default();
-    if opt_level == "2" || opt_level == "3" {
+    if (opt_level == "2" || opt_level == "3") && !instrumented() {
         println!("cargo:rustc-cfg=atlas_tail_calls");
     }
 
