@@ -28,6 +28,9 @@ use crate::vm::value::{Str, Value};
 const MAX_REGISTERS: u16 = 250;
 /// Script registers kept for temporaries: top-level variables beyond this go to globals.
 const SCRIPT_VARIABLE_REGISTERS: u16 = 200;
+/// User functions a program may declare: function operands are two bytes, and the
+/// script takes the index after the last function.
+const MAX_FUNCTIONS: u32 = u16::MAX as u32;
 
 /// Compiler settings.
 #[derive(Debug, Clone, Copy)]
@@ -237,6 +240,12 @@ fn num(x: f64) -> OperandValue {
 impl Compiler<'_> {
     /// Compiles a function declaration into `self.functions[id]`.
     fn function(&mut self, decl: &FnDecl) -> Result<(), CompileError> {
+        if decl.id >= MAX_FUNCTIONS {
+            return Err(CompileError::new(
+                format!("too many functions (limit {MAX_FUNCTIONS})"),
+                decl.name_span,
+            ));
+        }
         let mut f = FnState::new(decl.name.clone(), decl.name_span);
         for param in &decl.params {
             let reg = f.alloc(param.span)?;
