@@ -13,11 +13,38 @@ use crate::syntax::ast::Program;
 use crate::syntax::parser;
 use crate::verify;
 
-/// Parses and type-checks `source`; errors sorted by position.
+/// Compile errors reported at most: a file of a million bad statements gets the first
+/// ones and a count of the rest, not a million diagnostics.
+pub const MAX_REPORTED_ERRORS: usize = 100;
+
+/// Characters of a source line a snippet shows: a longer line (minified or generated
+/// code) is cut to a window around the reported column, marked by `...`, so that no
+/// diagnostic is as long as the file.
+const SNIPPET_WIDTH: usize = 160;
+/// Characters shown before the reported column when a long line is cut.
+const SNIPPET_CONTEXT: usize = 60;
+
+/// Parses and type-checks `source`; errors sorted by position, at most
+/// [`MAX_REPORTED_ERRORS`] of them and then one that counts the others.
 pub fn check_source(source: &str) -> Result<(Program, CheckInfo), Vec<CompileError>> {
     let mut program = parser::parse(source).map_err(|e| vec![e])?;
-    let info = check::check(&mut program)?;
+    let info = check::check(&mut program).map_err(limit_errors)?;
     Ok((program, info))
+}
+
+/// Keeps the first [`MAX_REPORTED_ERRORS`] errors and adds one, at the first dropped
+/// error, that says how many were dropped.
+fn limit_errors(mut errors: Vec<CompileError>) -> Vec<CompileError> {
+    if errors.len() > MAX_REPORTED_ERRORS {
+        let more = errors.len() - MAX_REPORTED_ERRORS;
+        let span = errors[MAX_REPORTED_ERRORS].span;
+        errors.truncate(MAX_REPORTED_ERRORS);
+        errors.push(CompileError::new(
+            format!("too many errors: {more} more not reported"),
+            span,
+        ));
+    }
+    errors
 }
 
 /// Parses, checks, compiles and verifies `source`.
@@ -84,26 +111,51 @@ impl<'a> SourceFile<'a> {
         format!("{}:{line}:{col}", self.path)
     }
 
-    /// The source line of `span` with a caret line under it.
+    /// The source line of `span` with a caret line under it (a window of it around the
+    /// column when it is longer than [`SNIPPET_WIDTH`] characters).
     fn snippet(&self, out: &mut String, span: Span, style: Style) {
         let line = self.lines.line_of(span.start);
         let text = self.lines.line_text(self.text, line);
         let (_, col) = self.lines.line_col(self.text, span.start);
         let number = (line + 1).to_string();
         let gutter = " ".repeat(number.len());
+        // The characters `from..to` of the line are shown.
+        let line_chars = text.chars().count();
+        let (from, to) = if line_chars <= SNIPPET_WIDTH {
+            (0, line_chars)
+        } else {
+            let from = (col - 1)
+                .saturating_sub(SNIPPET_CONTEXT)
+                .min(line_chars - SNIPPET_WIDTH);
+            (from, from + SNIPPET_WIDTH)
+        };
+        let byte_at = |n: usize| text.char_indices().nth(n).map_or(text.len(), |(i, _)| i);
+        let shown = &text[byte_at(from)..byte_at(to)];
+        let open = if from > 0 { "..." } else { "" };
+        let close = if to < line_chars { "..." } else { "" };
         // Keep tabs in the caret line so it lines up under the text.
-        let lead: String = text
-            .chars()
-            .take(col - 1)
-            .map(|c| if c == '\t' { '\t' } else { ' ' })
-            .collect();
-        let rest_of_line = text.chars().count().saturating_sub(col - 1);
+        let lead: String = " ".repeat(open.len())
+            + &shown
+                .chars()
+                .take(col - 1 - from)
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect::<String>();
+        let rest_of_line = to.saturating_sub(col - 1);
         let span_chars = self
             .text
             .get(span.start as usize..span.end as usize)
-            .map_or(1, |s| s.chars().take_while(|&c| c != '\n').count());
+            .map_or(1, |s| {
+                s.chars()
+                    .take_while(|&c| c != '\n')
+                    .take(SNIPPET_WIDTH)
+                    .count()
+            });
         let carets = "^".repeat(span_chars.clamp(1, rest_of_line.max(1)));
-        let _ = writeln!(out, "{}{number} |{} {text}", style.dim, style.reset);
+        let _ = writeln!(
+            out,
+            "{}{number} |{} {open}{shown}{close}",
+            style.dim, style.reset
+        );
         let _ = writeln!(
             out,
             "{}{gutter} |{} {lead}{}{carets}{}",
