@@ -8,6 +8,9 @@
 //! - A leading UTF-8 byte order mark is skipped; spans stay offsets into the original text.
 //! - A CRLF line break inside a string literal reads as a single `\n`, so a script means
 //!   the same whatever line endings it was saved with.
+//! - A `//` comment ends at a CR as well as at an LF, as in JavaScript: with old Mac line
+//!   endings (CR only) the comment does not swallow the rest of the file, and
+//!   `// note<CR>code` (shown on two lines by editors and terminals) runs `code`.
 //! - A number literal needs digits on both sides of a `.` (`1.` and `.5` are errors), and
 //!   must not run into a letter or `_` (`12abc` is an error, not `12` then `abc`).
 
@@ -245,9 +248,23 @@ fn is_ident_continue(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
-/// How a character is shown inside quotes in an error message.
+/// How a character is shown inside quotes in an error message: control characters,
+/// whitespace and invisible format characters (zero-width spaces and joiners, bidi
+/// controls, byte order marks, soft hyphens) escaped, so that the message shows them.
 fn show_char(c: char) -> String {
-    if c.is_control() || c.is_whitespace() {
+    let invisible = matches!(
+        c,
+        '\u{ad}'
+            | '\u{61c}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206f}'
+            | '\u{feff}'
+            | '\u{fff9}'..='\u{fffb}'
+    );
+    if c.is_control() || c.is_whitespace() || invisible {
         c.escape_default().to_string()
     } else {
         c.to_string()
@@ -322,7 +339,7 @@ impl<'s> Lexer<'s> {
     }
 
     fn line_comment(&mut self) {
-        self.pos = match self.src[self.pos..].find('\n') {
+        self.pos = match self.src[self.pos..].find(['\n', '\r']) {
             Some(offset) => self.pos + offset + 1,
             None => self.src.len(),
         };
