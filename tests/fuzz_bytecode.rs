@@ -91,4 +91,3 @@ fn new_array_with_a_huge_capacity() {
     result.expect("runs");
     assert_eq!(output, "[]\n");
 }
-

@@ -171,9 +171,11 @@ impl Compiler<'_> {
                     let rows = self.any_expr(f, rows)?;
                     let i = self.any_expr(f, i)?;
                     let j = self.any_expr(f, index)?;
+                    // An error of `xs[i]` underlines `xs[i]`, as the unfused code does.
+                    let row = array.span.end.saturating_sub(span.start);
                     f.emit(
                         Opcode::GetIndex2,
-                        &[int(dst), int(rows), int(i), int(j)],
+                        &[int(dst), int(rows), int(i), int(j), int(row)],
                         span,
                     );
                 } else {

@@ -105,7 +105,7 @@ impl ArrayHandlers for Vm<'_> {
     }
 
     #[inline(always)]
-    fn get_index2(&mut self, cx: &mut Cx, dst: u8, arr: u8, i: u8, j: u8) -> Flow {
+    fn get_index2(&mut self, cx: &mut Cx, dst: u8, arr: u8, i: u8, j: u8, row: u32) -> Flow {
         let (i, j) = (cx.num(i), cx.num(j));
         let element = match cx.reg(arr) {
             Value::Array(rows) => {
@@ -119,20 +119,22 @@ impl ArrayHandlers for Vm<'_> {
                                     Value::Num(n) => Ok(Element::Num(*n)),
                                     other => Ok(Element::Other(other.clone())),
                                 },
-                                None => Err((j, row.len())),
+                                None => Err((j, row.len(), false)),
                             }
                         }
-                        _ => Err((j, 0)),
+                        _ => Err((j, 0, false)),
                     },
-                    None => Err((i, rows.len())),
+                    None => Err((i, rows.len(), true)),
                 }
             }
-            _ => Err((i, 0)),
+            _ => Err((i, 0, true)),
         };
         match element {
             Ok(Element::Num(n)) => cx.set_num(dst, n),
             Ok(Element::Other(value)) => cx.set(dst, value),
-            Err((index, len)) => return self.fail(cx, index_error(index, len)),
+            // An error of the row access `xs[i]` points at `xs[i]`, as without the fusion.
+            Err((index, len, true)) => return self.fail_within(cx, index_error(index, len), row),
+            Err((index, len, false)) => return self.fail(cx, index_error(index, len)),
         }
         Flow::Next
     }

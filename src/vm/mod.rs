@@ -85,6 +85,9 @@ pub struct Runtime {
 struct Fault {
     message: String,
     ip: *const u8,
+    /// Bytes of the instruction's source span the error covers, when it is about a part
+    /// of a fused instruction (the row access `xs[i]` of `xs[i][j]`); all when `None`.
+    within: Option<u32>,
 }
 
 /// Bytes of printed text buffered before they are written out.
@@ -273,7 +276,24 @@ impl<'out> Vm<'out> {
     #[cold]
     #[inline(never)]
     fn fail(&mut self, cx: &Cx, message: String) -> Flow {
-        self.fault = Some(Fault { message, ip: cx.ip });
+        self.fault = Some(Fault {
+            message,
+            ip: cx.ip,
+            within: None,
+        });
+        Flow::Stop
+    }
+
+    /// Records a runtime error about the part of the current instruction that covers the
+    /// first `len` bytes of its source span, and stops the loop.
+    #[cold]
+    #[inline(never)]
+    fn fail_within(&mut self, cx: &Cx, message: String, len: u32) -> Flow {
+        self.fault = Some(Fault {
+            message,
+            ip: cx.ip,
+            within: Some(len),
+        });
         Flow::Stop
     }
 
@@ -319,9 +339,13 @@ impl<'out> Vm<'out> {
         for frame in self.stack.frames().iter().rev() {
             let function = &self.module.functions[frame.func as usize];
             let offset = (ip as usize).wrapping_sub(function.code.as_ptr() as usize);
+            let mut span = function.span_at(offset);
+            if let (Some(len), true) = (fault.within, trace.is_empty()) {
+                span.end = span.end.min(span.start.saturating_add(len));
+            }
             trace.push(TraceFrame {
                 function: function.name.clone(),
-                span: function.span_at(offset),
+                span,
             });
             // The caller resumes after its call instruction: step back into it.
             ip = frame.ret_ip.wrapping_sub(1);
