@@ -10,6 +10,22 @@ use atlas::driver::{self, SourceFile, Style};
 use atlas::profile::Weight;
 use atlas::vm::{self, Dispatch, Options};
 
+/// `eprint!` that ignores a failing standard error (a closed pipe, a full disk), where
+/// `eprint!` would panic: there is nowhere left to report it, and the exit status still
+/// tells what happened.
+macro_rules! report {
+    ($($arg:tt)*) => {{
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` that ignores a failing standard error, like `report!`.
+macro_rules! reportln {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// Exit codes (sysexits.h).
 const EXIT_USAGE: u8 = 64;
 const EXIT_COMPILE_ERROR: u8 = 65;
@@ -168,7 +184,7 @@ fn main() -> ExitCode {
         None if std::io::stdin().is_terminal() => Command::Repl,
         None => {
             let help = <Cli as clap::CommandFactory>::command().render_help();
-            eprint!("{help}");
+            report!("{help}");
             return ExitCode::from(EXIT_USAGE);
         }
     };
@@ -190,12 +206,12 @@ fn style() -> Style {
 /// Reads a source file: 66 when unreadable, 65 when not UTF-8.
 fn read_source(path: &str) -> Result<String, u8> {
     let bytes = std::fs::read(path).map_err(|e| {
-        eprintln!("error: cannot read {path}: {e}");
+        reportln!("error: cannot read {path}: {e}");
         EXIT_NO_INPUT
     })?;
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
-        eprintln!("{path}: error: the file is not valid UTF-8 (invalid byte at offset {at})");
+        reportln!("{path}: error: the file is not valid UTF-8 (invalid byte at offset {at})");
         EXIT_COMPILE_ERROR
     })
 }
@@ -251,7 +267,7 @@ fn report_compile_errors(path: &str, source: &str, errors: &[atlas::diag::Compil
     for error in errors {
         text.push_str(&file.render_compile_error(error, style));
     }
-    eprint!("{text}");
+    report!("{text}");
 }
 
 fn run(path: &str, args: &VmArgs) -> u8 {
@@ -282,7 +298,7 @@ fn run(path: &str, args: &VmArgs) -> u8 {
         Ok(()) => 0,
         Err(error) => {
             let file = SourceFile::new(path, &source);
-            eprint!("{}", file.render_runtime_error(&error, style()));
+            report!("{}", file.render_runtime_error(&error, style()));
             EXIT_RUNTIME_ERROR
         }
     }
@@ -326,7 +342,7 @@ fn profile(path: &str, outputs: &ProfileOutputs, optimize: bool, max_frames: usi
                 f.flush()
             });
             if let Err(e) = written {
-                eprintln!("error: cannot write {file}: {e}");
+                reportln!("error: cannot write {file}: {e}");
                 status = EXIT_CANT_CREATE;
             }
         };
@@ -345,16 +361,16 @@ fn profile(path: &str, outputs: &ProfileOutputs, optimize: bool, max_frames: usi
         });
     }
     if outputs.json.is_none() {
-        eprint!("{}", profile.report(path, &source, outputs.top));
+        report!("{}", profile.report(path, &source, outputs.top));
     }
     match result {
         Ok(()) => status,
         Err(error) => {
             let file = SourceFile::new(path, &source);
             if outputs.json.is_none() {
-                eprintln!();
+                reportln!();
             }
-            eprint!("{}", file.render_runtime_error(&error, style()));
+            report!("{}", file.render_runtime_error(&error, style()));
             EXIT_RUNTIME_ERROR
         }
     }
@@ -364,7 +380,7 @@ fn repl() -> u8 {
     match atlas::repl::run() {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: {e}");
+            reportln!("error: {e}");
             EXIT_RUNTIME_ERROR
         }
     }
@@ -391,8 +407,15 @@ fn disasm(path: &str, no_optimize: bool) -> u8 {
     };
     match compile(path, &source, !no_optimize) {
         Ok(module) => {
-            print!("{}", atlas::bytecode::disasm::disassemble(&module, &source));
-            0
+            let listing = atlas::bytecode::disasm::disassemble(&module, &source);
+            let mut out = std::io::stdout().lock();
+            match out.write_all(listing.as_bytes()).and_then(|()| out.flush()) {
+                Ok(()) => 0,
+                Err(e) => {
+                    reportln!("error: cannot write the listing: {e}");
+                    EXIT_CANT_CREATE
+                }
+            }
         }
         Err(code) => code,
     }

@@ -15,9 +15,13 @@ pub struct Frame {
 /// recursion, geometrically, up to the configured limit.
 pub const INITIAL_REGISTERS: usize = 1024;
 
+/// Frames preallocated before the first run (24 bytes each).
+pub const INITIAL_FRAMES: usize = 256;
+
 pub struct Stack {
     values: Vec<Value>,
-    /// Fixed capacity (`max_frames`), allocated once: pushing never reallocates.
+    /// Room for `INITIAL_FRAMES` at first, doubling as recursion deepens, up to
+    /// `max_frames` (so a huge limit costs nothing until a program uses it).
     frames: Vec<Frame>,
     max_frames: usize,
     max_values: usize,
@@ -27,7 +31,7 @@ impl Stack {
     pub fn new(max_frames: usize, max_values: usize) -> Stack {
         Stack {
             values: vec![Value::Null; INITIAL_REGISTERS.min(max_values)],
-            frames: Vec::with_capacity(max_frames),
+            frames: Vec::with_capacity(max_frames.min(INITIAL_FRAMES)),
             max_frames,
             max_values,
         }
