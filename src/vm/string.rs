@@ -1,21 +1,31 @@
 //! Handlers of the `string` opcodes.
 
 use super::dispatch::{Cx, Flow, StringHandlers};
+use super::heap;
 use super::value::Value;
 use super::Vm;
 
 impl Vm<'_> {
     /// One string from the texts of `parts`, allocated once at its final size (out of
-    /// line: the buffer's address escapes, which would block the handler's tail call).
+    /// line: the buffer's address escapes, which would block the handler's tail call);
+    /// `None` when that size would take a metered run past its memory limit.
+    ///
+    /// Checked before allocating: with up to 255 parts that may all be the same long
+    /// string, one `concat` can build hundreds of times the limit, far too late for the
+    /// meter's check after the instruction (verified bytecode spent seconds copying 4 GB
+    /// here under a 32 MiB limit).
     #[inline(never)]
-    fn join_texts(&self, parts: &[Value]) -> Value {
+    fn join_texts(&self, parts: &[Value]) -> Option<Value> {
         let size: usize = parts
             .iter()
             .map(|p| match p {
                 Value::Str(s) => s.as_str().len(),
                 _ => 24,
             })
-            .sum();
+            .fold(0, usize::saturating_add);
+        if heap::live_bytes().saturating_add(size) > self.meter.heap_ceiling {
+            return None;
+        }
         let mut text = String::with_capacity(size);
         let printer = self.printer();
         for part in parts {
@@ -24,7 +34,7 @@ impl Vm<'_> {
                 other => printer.write(&mut text, other),
             }
         }
-        Value::str(text)
+        Some(Value::str(text))
     }
 }
 
@@ -46,9 +56,16 @@ impl StringHandlers for Vm<'_> {
 
     #[inline(always)]
     fn concat(&mut self, cx: &mut Cx, dst: u8, base: u8, count: u8) -> Flow {
-        let joined = self.join_texts(cx.regs_from(base, count));
-        cx.set(dst, joined);
-        Flow::Next
+        match self.join_texts(cx.regs_from(base, count)) {
+            Some(joined) => {
+                cx.set(dst, joined);
+                Flow::Next
+            }
+            None => {
+                let limit = self.options.max_memory.unwrap_or(0);
+                self.fail(cx, format!("memory limit of {limit} bytes reached"))
+            }
+        }
     }
 
     #[inline(always)]
