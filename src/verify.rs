@@ -2,13 +2,15 @@
 //! operand reads and register accesses rely on exactly what it checks:
 //! - every instruction decodes to an opcode and lies wholly within the code;
 //! - register operands are below the function's `num_regs` (and `base[argc]` windows
-//!   end within it); constant, global, function and native indices exist;
+//!   end within it); constant, global, function and native indices exist, and so do the
+//!   functions and natives that function values in the constant pool name;
 //! - jumps land on instruction starts, and the code ends with an instruction that
 //!   cannot fall through (`jump`, `ret`, `ret_void`);
 //! - direct calls pass the callee's arity; the line table has one entry per instruction.
 
 use crate::bytecode::{Function, Module, Opcode, OperandKind, OperandValue};
 use crate::vm::natives::NATIVES;
+use crate::vm::value::Value;
 
 /// Checks a whole module; the error names the function and offset.
 pub fn verify(module: &Module) -> Result<(), String> {
@@ -26,6 +28,19 @@ fn verify_function(module: &Module, function: &Function) -> Result<(), String> {
     let num_regs = function.num_regs as usize;
     if num_regs == 0 || num_regs > 256 || function.arity as usize > num_regs {
         return Err(format!("{num_regs} registers for arity {}", function.arity));
+    }
+    // `call_value` indexes the function and native tables with a function value.
+    for (k, constant) in function.consts.iter().enumerate() {
+        let (index, limit, what) = match constant {
+            Value::Func(f) => (*f as usize, module.functions.len(), "function"),
+            Value::Native(n) => (*n as usize, NATIVES.len(), "native"),
+            _ => continue,
+        };
+        if index >= limit {
+            return Err(format!(
+                "constant {k} names {what} {index}, out of range ({limit} {what}s)"
+            ));
+        }
     }
     let mut starts = vec![false; code.len() + 1];
     let mut jumps = Vec::new();

@@ -8,6 +8,7 @@ use std::rc::Rc;
 use atlas::bytecode::{Function, Module, Opcode, OperandKind};
 use atlas::diag::RuntimeError;
 use atlas::span::Span;
+use atlas::vm::value::Value;
 use atlas::vm::{self, Dispatch, Options};
 
 /// Encodes `(opcode, operands)` pairs; operands are given in encoding order as integers
@@ -90,4 +91,65 @@ fn new_array_with_a_huge_capacity() {
     ));
     result.expect("runs");
     assert_eq!(output, "[]\n");
+}
+
+/// A script whose constant pool is `consts`.
+fn script_with(num_regs: u16, consts: Vec<Value>, code: &[(Opcode, &[f64])]) -> Module {
+    let mut module = script(num_regs, code);
+    module.functions[0].consts = consts;
+    module
+}
+
+/// Function values in the constant pool must name existing functions: `call_value` on
+/// `Value::Func(1000)` (or a native 1000) indexed past the function table and panicked.
+#[test]
+fn constants_name_existing_functions() {
+    let call = [
+        (Opcode::LoadConst, &[0.0, 0.0][..]),
+        (Opcode::CallValue, &[0.0, 1.0, 0.0][..]),
+        (Opcode::RetVoid, &[][..]),
+    ];
+    for bad in [Value::Func(1000), Value::Native(1000)] {
+        let module = script_with(2, vec![bad.clone()], &call);
+        let error = atlas::verify::verify(&module).expect_err("a bad function constant");
+        assert!(error.contains("constant 0"), "{bad:?}: {error}");
+    }
+    // In range they run (a native called with the wrong arguments computes a default).
+    let sqrt = atlas::vm::natives::index_of(atlas::builtins::Builtin::Sqrt).expect("sqrt");
+    let (output, result) = run(script_with(
+        2,
+        vec![Value::Native(sqrt as u32)],
+        &[
+            (Opcode::LoadConst, &[0.0, 0.0]),
+            (Opcode::CallValue, &[0.0, 1.0, 0.0]),
+            (Opcode::Print, &[1.0]),
+            (Opcode::RetVoid, &[]),
+        ],
+    ));
+    result.expect("runs");
+    assert_eq!(output, "NaN\n");
+}
+
+/// `concat` of 255 registers that all hold the same 4 MiB string builds 1 GiB in one
+/// instruction: under a memory limit of 8 MiB that must fail before allocating, not
+/// after (the fuzzer's module spent seconds copying 4 GB under a 32 MiB limit).
+#[test]
+fn concat_checks_the_memory_limit_before_allocating() {
+    let mut code: Vec<(Opcode, &[f64])> = Vec::new();
+    let registers: Vec<[f64; 2]> = (0..255).map(|r| [r as f64, 0.0]).collect();
+    for operands in &registers {
+        code.push((Opcode::LoadConst, operands));
+    }
+    code.push((Opcode::Concat, &[0.0, 0.0, 255.0]));
+    code.push((Opcode::RetVoid, &[]));
+    let module = script_with(255, vec![Value::str("x".repeat(4 << 20))], &code);
+    atlas::verify::verify(&module).expect("the verifier accepts the module");
+    let options = Options {
+        max_instructions: Some(10_000),
+        max_memory: Some(8 << 20),
+        ..Options::default()
+    };
+    let mut out = Vec::new();
+    let error = vm::run_module(Rc::new(module), options, &mut out).expect_err("over the limit");
+    assert_eq!(error.message, "memory limit of 8388608 bytes reached");
 }
