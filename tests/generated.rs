@@ -79,8 +79,6 @@ struct Stats {
     errors: std::collections::BTreeMap<String, u32>,
     /// Programs that contain each of `FEATURES`.
     features: Vec<u32>,
-    /// Outcomes that differ only by the known caret issue.
-    caret_issue: u32,
 }
 
 /// Constructs counted in the generated sources (`--nocapture` prints how many programs
@@ -271,26 +269,6 @@ fn difference(what: &str, a: &Outcome, b: &Outcome) -> String {
     s
 }
 
-/// Known bug (reported, not fixed here): the optimizer fuses `xs[i][j]` into one
-/// `GET_INDEX2` instruction, which has the span of the whole expression, so when `xs[i]`
-/// fails the caret underlines `xs[i][j]` where the baseline underlines `xs[i]`. The
-/// location (line and column) and the trace are the same. Tolerated: outcomes that
-/// differ only in the length of the caret line.
-fn known_caret_issue(a: &Outcome, b: &Outcome) -> bool {
-    let strip = |e: &Option<String>| {
-        e.as_deref().map(|e| {
-            e.lines()
-                .filter(|l| {
-                    !l.trim_start_matches(|c: char| c == ' ' || c == '|')
-                        .starts_with('^')
-                })
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-    };
-    a.out == b.out && strip(&a.error) == strip(&b.error)
-}
-
 fn check(source: &str, stats: &RefCell<Stats>) -> Result<(), TestCaseError> {
     {
         let mut stats = stats.borrow_mut();
@@ -335,10 +313,6 @@ fn check(source: &str, stats: &RefCell<Stats>) -> Result<(), TestCaseError> {
         others.push((what, outcome));
     }
     for (what, outcome) in &others {
-        if outcome != &reference && known_caret_issue(&reference, outcome) {
-            stats.borrow_mut().caret_issue += 1;
-            continue;
-        }
         if outcome != &reference {
             return Err(fail(difference(
                 &format!("{what} disagrees with the baseline `match` run"),
@@ -383,10 +357,6 @@ fn generated_programs_agree_in_every_configuration() {
     for (kind, n) in &stats.errors {
         eprintln!("  {n:5}  {kind}");
     }
-    eprintln!(
-        "{} outcomes differed only by the known caret issue",
-        stats.caret_issue
-    );
     eprintln!("programs with each construct:");
     for (i, (name, _)) in FEATURES.iter().enumerate() {
         eprint!(

@@ -166,8 +166,13 @@ impl Compiler<'_> {
                 if self.options.optimize && self.is_pure_number(index) =>
             {
                 // `xs[i][j]` with a `j` that cannot fail or have effects: one instruction,
-                // without copying the row `xs[i]` out (and its refcount traffic).
-                if let ExprKind::Index(rows, i) = &array.kind {
+                // without copying the row `xs[i]` out (and its refcount traffic). Not
+                // when parentheses around the whole expression widen its span
+                // (`(xs[i][j])`): an error of `xs[i]` covers the first bytes of the
+                // instruction's span, which would then start at the parenthesis.
+                if let (ExprKind::Index(rows, i), true) =
+                    (&array.kind, array.span.start == span.start)
+                {
                     let rows = self.any_expr(f, rows)?;
                     let i = self.any_expr(f, i)?;
                     let j = self.any_expr(f, index)?;

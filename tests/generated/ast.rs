@@ -31,6 +31,15 @@ impl Ty {
     }
 
     /// The spelling `Array<T>` instead of `T[]` for the outermost array.
+    /// Whether values of this type hold functions.
+    pub fn has_fn(&self) -> bool {
+        match self {
+            Ty::Fn(..) => true,
+            Ty::Arr(e) => e.has_fn(),
+            _ => false,
+        }
+    }
+
     pub fn text(&self, generic: bool) -> String {
         match self {
             Ty::Arr(e) if generic => format!("Array<{e}>"),
@@ -47,6 +56,7 @@ impl fmt::Display for Ty {
             Ty::Bool => f.write_str("bool"),
             Ty::Null => f.write_str("null"),
             Ty::Void => f.write_str("void"),
+            Ty::Arr(e) if matches!(**e, Ty::Fn(..)) => write!(f, "({e})[]"),
             Ty::Arr(e) => write!(f, "{e}[]"),
             Ty::Fn(params, ret) => {
                 f.write_str("(")?;
@@ -103,6 +113,7 @@ pub fn value_types() -> Vec<Ty> {
         Ty::arr(Ty::Bool),
         Ty::arr(Ty::arr(Ty::Num)),
         Ty::Null,
+        Ty::arr(f_nn()),
     ];
     types.extend(fn_value_types());
     types
@@ -138,6 +149,7 @@ pub fn sigs() -> Vec<Sig> {
         s(vec![f_nn(), Ty::Num], Ty::Num),
         s(vec![Ty::arr(Ty::Str)], Ty::Str),
         s(vec![Ty::Bool, Ty::Num], Ty::Bool),
+        s(vec![Ty::Num], f_nn()),
     ]
 }
 
@@ -213,6 +225,8 @@ pub enum Expr {
     Call(u8, u8, Vec<Expr>),
     /// A call through a variable of this function type.
     CallVar(Ty, u8, Vec<Expr>),
+    /// A call of a function-typed expression (`fs[0](x)`, `pick(n)(x)`).
+    Apply(Box<Expr>, Vec<Expr>),
     Paren(Box<Expr>),
     /// `clock() >= 0`
     Clock,
@@ -327,4 +341,11 @@ pub struct Program {
     /// Whether the functions come before the top-level statements in the source
     /// (they are hoisted either way).
     pub fns_first: bool,
+    /// Globals declared among the top-level statements (before statement `pos`, modulo
+    /// their number), which functions may use too: read before their declaration ran,
+    /// they are a runtime error; written, they take the value.
+    pub late: Vec<(u8, Decl)>,
+    /// When not 0, the first function of type `(number) -> number` is named after a
+    /// prelude function (`abs`, `floor`, ...), which it shadows.
+    pub shadow: u8,
 }

@@ -5,7 +5,8 @@
 //! a fallback. It also enforces what keeps programs well typed and terminating:
 //! - functions see the globals declared first ("shared" globals) and their own locals;
 //!   a nested function sees the shared globals that no enclosing local shadows (it
-//!   cannot capture locals);
+//!   cannot capture locals) and no shared global holding functions (main code may
+//!   have stored any function there, and calling it could close a cycle of calls);
 //! - top-level function `i` only calls (or takes as a value) functions `j < i`, so the
 //!   calls form a DAG; a recursive function only calls itself in its final `return`,
 //!   with its depth parameter minus one, and callers clamp that argument to 4;
@@ -99,7 +100,7 @@ struct Printer {
 /// The source of `program`.
 pub fn render(program: &Program) -> String {
     let sigs = sigs();
-    let top = program
+    let mut top: Vec<Func> = program
         .fns
         .iter()
         .enumerate()
@@ -110,6 +111,12 @@ pub fn render(program: &Program) -> String {
             index: Some(i),
         })
         .collect();
+    if program.shadow != 0 {
+        let names = ["abs", "floor", "sqrt", "ceil", "round"];
+        if let Some(f) = top.iter_mut().find(|f| sigs[f.sig].ty() == f_nn()) {
+            f.name = names[program.shadow as usize % names.len()].to_string();
+        }
+    }
     let mut p = Printer {
         out: String::new(),
         indent: 0,
@@ -127,11 +134,32 @@ pub fn render(program: &Program) -> String {
         p.decl(d, true);
     }
     p.shared = p.cx.scopes[0].vars.clone();
+    let late: Vec<(usize, String, &Decl)> = program
+        .late
+        .iter()
+        .map(|(at, d)| {
+            let name = p.fresh("g");
+            p.shared.push(Var {
+                name: name.clone(),
+                ty: d.ty.clone(),
+                assignable: d.mutable,
+                shared: true,
+            });
+            (*at as usize % (program.main.len() + 1), name, d)
+        })
+        .collect();
     p.cx.no_calls = false;
     if program.fns_first {
         p.functions(program);
     }
-    p.block(&program.main);
+    for k in 0..=program.main.len() {
+        for (_, name, d) in late.iter().filter(|(at, _, _)| *at == k) {
+            p.decl_named(d, name, true);
+        }
+        if let Some(s) = program.main.get(k) {
+            p.stmt(s);
+        }
+    }
     // Every function runs at least once.
     for (i, f) in program.fns.iter().enumerate() {
         let call = p.call_top(i, &f.probe);
@@ -278,7 +306,7 @@ impl Printer {
             .visible()
             .into_iter()
             .filter(|v| &v.ty == ty && (!assign || v.assignable))
-            .filter(|v| !(self.cx.in_fn && v.shared && matches!(ty, Ty::Fn(..))))
+            .filter(|v| !(self.cx.in_fn && v.shared && ty.has_fn()))
             .collect();
         if candidates.is_empty() {
             return None;
@@ -437,6 +465,12 @@ impl Printer {
                 let parts: Vec<String> = args.iter().map(|a| self.expr(a, true).0).collect();
                 (format!("{callee}({})", parts.join(", ")), POSTFIX)
             }
+            Expr::Apply(callee, args) => {
+                let (c, p) = self.expr(callee, false);
+                let c = if p < POSTFIX { paren(c) } else { c };
+                let parts: Vec<String> = args.iter().map(|a| self.expr(a, true).0).collect();
+                (format!("{c}({})", parts.join(", ")), POSTFIX)
+            }
             Expr::Paren(x) => (paren(self.expr(x, false).0), PRIMARY),
             Expr::Clock => ("clock() >= 0".to_string(), BinOp::Ge.prec()),
         }
@@ -505,13 +539,22 @@ impl Printer {
     fn decl(&mut self, d: &Decl, shared: bool) {
         let init = self.text(&d.init, d.annotate != 0);
         let name = self.new_name(d.name);
+        self.decl_text(d, &name, &init, shared);
+    }
+
+    fn decl_named(&mut self, d: &Decl, name: &str, shared: bool) {
+        let init = self.text(&d.init, d.annotate != 0);
+        self.decl_text(d, name, &init, shared);
+    }
+
+    fn decl_text(&mut self, d: &Decl, name: &str, init: &str, shared: bool) {
         let annotation = match d.annotate {
             0 => String::new(),
             n => format!(": {}", d.ty.text(n == 2)),
         };
         let kind = if d.mutable { "var" } else { "let" };
         self.line(&format!("{kind} {name}{annotation} = {init};"));
-        self.declare(&name, &d.ty, d.mutable, shared);
+        self.declare(name, &d.ty, d.mutable, shared);
     }
 
     fn stmt(&mut self, s: &Stmt) {
@@ -671,7 +714,7 @@ impl Printer {
                 bound,
                 mutable,
                 body,
-            } => self.for_loop(*form, *bound % 6, *mutable, body),
+            } => self.for_loop(*form, *bound, *mutable, body),
             Stmt::ForIn {
                 elem,
                 name,
@@ -720,8 +763,12 @@ impl Printer {
                     .collect();
                 // The shared globals the enclosing code sees (inside a function,
                 // its outermost scope), less those a local shadows here.
-                let shared: Vec<Var> = self.cx.scopes[0]
-                    .vars
+                let outer = if self.cx.in_fn {
+                    &self.cx.scopes[0].vars
+                } else {
+                    &self.shared
+                };
+                let shared: Vec<Var> = outer
                     .iter()
                     .filter(|v| v.shared && !locals.contains(&v.name))
                     .cloned()
@@ -759,15 +806,24 @@ impl Printer {
 
     /// A C-style `for` of one of several shapes, running at most `bound` times unless
     /// the body may assign the counter (`mutable`).
-    fn for_loop(&mut self, form: u8, bound: u8, mutable: bool, body: &[Stmt]) {
+    fn for_loop(&mut self, form: u8, choice: u8, mutable: bool, body: &[Stmt]) {
+        let bound = choice % 6;
         let i = self.fresh("i");
         match form {
-            0 | 1 | 2 | 6 | 7 => {
+            0 | 1 | 2 | 6 | 7 | 8 => {
                 let head = match form {
                     0 => format!("for (var {i} = 0; {i} < {bound}; {i}++) {{"),
                     1 => format!("for (var {i} = {bound}; {i} > 0; {i}--) {{"),
                     2 => format!("for (var {i} = 0; {i} < {bound}; {i} += 2) {{"),
                     6 => format!("for (var {i} = 0; {i} < {bound}; ++{i}) {{"),
+                    8 => {
+                        // Arithmetic on a variable: computed once before the loop
+                        // when the body cannot change the variable.
+                        let x = self
+                            .pick_var(&Ty::Num, choice / 6, false)
+                            .unwrap_or_else(|| "1".to_string());
+                        format!("for (var {i} = 0; {i} < {bound} + {x} * 0; {i} += 1) {{")
+                    }
                     _ => {
                         // A limit in a variable the body may change.
                         let n = self.fresh("n");

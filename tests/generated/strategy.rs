@@ -16,8 +16,44 @@ use proptest::strategy::{BoxedStrategy, Union};
 
 use super::ast::*;
 
-/// Depth of the expressions of statements.
-const EXPR_DEPTH: u32 = 2;
+/// How big programs get. `GEN_DEEP=1` in the environment generates bigger ones (deeper
+/// expressions and blocks, longer bodies), for longer explorations.
+struct Scale {
+    /// Depth of the expressions of statements.
+    expr: u32,
+    /// Nesting of blocks in top-level code and in functions.
+    block: u32,
+    fn_block: u32,
+    /// Statements of top-level code, function bodies and inner blocks.
+    main_len: usize,
+    fn_len: usize,
+    inner_len: usize,
+    fns: usize,
+}
+
+fn scale() -> Scale {
+    if std::env::var_os("GEN_DEEP").is_some() {
+        Scale {
+            expr: 3,
+            block: 4,
+            fn_block: 3,
+            main_len: 48,
+            fn_len: 12,
+            inner_len: 6,
+            fns: 10,
+        }
+    } else {
+        Scale {
+            expr: 2,
+            block: 3,
+            fn_block: 2,
+            main_len: 32,
+            fn_len: 8,
+            inner_len: 4,
+            fns: 8,
+        }
+    }
+}
 
 type Arms<T> = Vec<(u32, BoxedStrategy<T>)>;
 
@@ -381,9 +417,23 @@ fn build_expr(ty: &Ty, depth: u32) -> BoxedStrategy<Expr> {
     if !matches!(ty, Ty::Fn(..) | Ty::Null) {
         arms.push((1, expr(ty, d).prop_map(|e| Expr::Paren(b(e))).boxed()));
     }
+    let apply = |f: Ty, arg: BoxedStrategy<Expr>| {
+        (expr(&f, d), arg)
+            .prop_map(|(f, a)| Expr::Apply(b(f), vec![a]))
+            .boxed()
+    };
     match ty {
+        Ty::Fn(..) if *ty == f_nn() => {
+            arms.push((
+                2,
+                (arr(f_nn()), index(d))
+                    .prop_map(|(a, i)| Expr::Index(b(a), b(i)))
+                    .boxed(),
+            ));
+        }
         Ty::Num => {
             use BinOp::*;
+            arms.push((2, apply(f_nn(), num())));
             arms.push((7, bin_of(&[Add, Sub, Mul], num(), num())));
             arms.push((3, bin_of(&[Div, Rem], num(), divisor(d))));
             arms.push((2, num().prop_map(|e| Expr::Neg(b(e))).boxed()));
@@ -429,6 +479,7 @@ fn build_expr(ty: &Ty, depth: u32) -> BoxedStrategy<Expr> {
             ));
         }
         Ty::Str => {
+            arms.push((1, apply(f_ss(), string())));
             arms.push((6, bin(BinOp::Add, string(), string())));
             // Long chains (the optimizer joins them in groups).
             arms.push((
@@ -472,6 +523,7 @@ fn build_expr(ty: &Ty, depth: u32) -> BoxedStrategy<Expr> {
         }
         Ty::Bool => {
             use BinOp::*;
+            arms.push((1, apply(f_nb(), num())));
             arms.push((2, boolean().prop_map(|e| Expr::Not(b(e))).boxed()));
             arms.push((4, bin_of(&[And, Or], boolean(), boolean())));
             arms.push((5, bin_of(&[Lt, Le, Gt, Ge, Eq, Ne], num(), num())));
@@ -559,7 +611,7 @@ pub fn decl() -> BoxedStrategy<Decl> {
                     prop::bool::weighted(0.6),
                     0u8..3,
                     any::<u8>(),
-                    expr(&t, EXPR_DEPTH),
+                    expr(&t, scale().expr),
                 )
                     .prop_map(move |(mutable, annotate, name, init)| Decl {
                         mutable,
@@ -593,7 +645,7 @@ pub fn block(ret: &Option<Ty>, depth: u32, max: usize) -> BoxedStrategy<Vec<Stmt
 }
 
 fn build_stmt(ret: &Option<Ty>, depth: u32) -> BoxedStrategy<Stmt> {
-    let d = EXPR_DEPTH;
+    let d = scale().expr;
     let mut arms: Arms<Stmt> = vec![
         (7, any_expr(d).prop_map(Stmt::Print).boxed()),
         (1, any_expr(d + 1).prop_map(Stmt::Print).boxed()),
@@ -664,7 +716,9 @@ fn build_stmt(ret: &Option<Ty>, depth: u32) -> BoxedStrategy<Stmt> {
             } else {
                 Just(None).boxed()
             };
-            (any::<u8>(), outer, index(1), select(ops), expr(&elem, d))
+            // The index may have effects too (calls).
+            let at = union(vec![(4, index(1)), (1, expr(&Ty::Num, d))]);
+            (any::<u8>(), outer, at, select(ops), expr(&elem, d))
                 .prop_map(move |(pick, outer, index, op, value)| Stmt::SetIndex {
                     elem: e2.clone(),
                     pick,
@@ -742,7 +796,7 @@ fn build_stmt(ret: &Option<Ty>, depth: u32) -> BoxedStrategy<Stmt> {
         None => {}
     }
     if depth > 0 {
-        let inner = || block(ret, depth - 1, 4);
+        let inner = || block(ret, depth - 1, scale().inner_len);
         let cond = || expr(&Ty::Bool, d);
         arms.push((
             4,
@@ -768,7 +822,7 @@ fn build_stmt(ret: &Option<Ty>, depth: u32) -> BoxedStrategy<Stmt> {
         ));
         arms.push((
             3,
-            (0u8..8, 0u8..6, prop::bool::weighted(0.15), inner())
+            (0u8..9, any::<u8>(), prop::bool::weighted(0.15), inner())
                 .prop_map(|(form, bound, mutable, body)| Stmt::For {
                     form,
                     bound,
@@ -823,7 +877,7 @@ pub fn fn_def(top: bool, depth: u32) -> BoxedStrategy<FnDef> {
                 if sig.ret == Ty::Void {
                     Just(None).boxed()
                 } else {
-                    expr(&sig.ret, EXPR_DEPTH).prop_map(Some).boxed()
+                    expr(&sig.ret, scale().expr).prop_map(Some).boxed()
                 }
             };
             let rec = top && sig.params.first() == Some(&Ty::Num);
@@ -832,7 +886,7 @@ pub fn fn_def(top: bool, depth: u32) -> BoxedStrategy<FnDef> {
                 (
                     prop::bool::weighted(if rec { 0.3 } else { 0.0 }),
                     vec(any::<u8>(), sig.params.len()),
-                    block(&ret, depth, if top { 8 } else { 4 }),
+                    block(&ret, depth, if top { scale().fn_len } else { scale().inner_len }),
                     value(),
                     value(),
                     args(&sig.params, 1),
@@ -865,15 +919,22 @@ pub fn fn_def(top: bool, depth: u32) -> BoxedStrategy<FnDef> {
 pub fn program() -> BoxedStrategy<Program> {
     (
         vec(decl(), 0..6),
-        vec(fn_def(true, 2), 0..8),
-        block(&None, 3, 32),
+        vec(fn_def(true, scale().fn_block), 0..scale().fns),
+        block(&None, scale().block, scale().main_len),
         any::<bool>(),
+        union(vec![
+            (3, Just(Vec::new()).boxed()),
+            (1, vec((any::<u8>(), decl()), 1..3).boxed()),
+        ]),
+        union(vec![(9, Just(0u8).boxed()), (1, (1u8..6).boxed())]),
     )
-        .prop_map(|(globals, fns, main, fns_first)| Program {
+        .prop_map(|(globals, fns, main, fns_first, late, shadow)| Program {
             globals,
             fns,
             main,
             fns_first,
+            late,
+            shadow,
         })
         .boxed()
 }
