@@ -153,3 +153,45 @@ fn concat_checks_the_memory_limit_before_allocating() {
     let error = vm::run_module(Rc::new(module), options, &mut out).expect_err("over the limit");
     assert_eq!(error.message, "memory limit of 8388608 bytes reached");
 }
+
+/// Only ill-typed bytecode can push an array into itself; printing it recursed until
+/// the stack overflowed (a crash found by the verify fuzz target). A recurring array
+/// prints as `[...]`, and so does one nested deeper than the printer follows.
+#[test]
+fn arrays_that_contain_themselves_print() {
+    let (output, result) = run(script(
+        2,
+        &[
+            (Opcode::NewArray, &[0.0, 0.0]),
+            (Opcode::Push, &[0.0, 0.0]),
+            (Opcode::Push, &[0.0, 0.0]),
+            (Opcode::Print, &[0.0]),
+            (Opcode::ToStr, &[1.0, 0.0]),
+            (Opcode::Print, &[1.0]),
+            (Opcode::Concat, &[1.0, 0.0, 1.0]),
+            (Opcode::Print, &[1.0]),
+            (Opcode::RetVoid, &[]),
+        ],
+    ));
+    result.expect("runs");
+    assert_eq!(output, "[[...], [...]]\n".repeat(3));
+
+    // 2000 arrays, each holding the previous one.
+    let depth = atlas::vm::value::MAX_PRINT_DEPTH;
+    let (output, result) = run(script(
+        3,
+        &[
+            (Opcode::NewArray, &[0.0, 0.0]),
+            (Opcode::LoadNum, &[2.0, 0.0]),
+            (Opcode::NewArray, &[1.0, 0.0]),
+            (Opcode::Push, &[1.0, 0.0]),
+            (Opcode::Mov, &[0.0, 1.0]),
+            (Opcode::LoopLtK, &[2.0, 1.0, 2000.0, -12.0]),
+            (Opcode::Print, &[0.0]),
+            (Opcode::RetVoid, &[]),
+        ],
+    ));
+    result.expect("runs");
+    let expected = format!("{}[...]{}\n", "[".repeat(depth), "]".repeat(depth));
+    assert_eq!(output, expected);
+}

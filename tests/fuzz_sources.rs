@@ -75,3 +75,32 @@ fn nested_index_error_underlines_the_failing_access() {
         "{error}"
     );
 }
+
+/// `str` and `print` of an array whose rows are shared many times build text far
+/// larger than the values: 8 MB of arrays print as 490 MB. Under a memory limit the
+/// printer stops where the text would pass it (the meter's check after the instruction
+/// came after the 490 MB were built).
+#[test]
+fn printing_shared_rows_respects_the_memory_limit() {
+    let source = "var row: number[] = [];\n\
+                  for (var i = 0; i < 1000; i++) { push(row, i); }\n\
+                  var grid: number[][] = [];\n\
+                  for (var i = 0; i < 1000; i++) { push(grid, row); }\n\
+                  var cube: number[][][] = [];\n\
+                  for (var i = 0; i < 100; i++) { push(cube, grid); }\n\
+                  print(len(str(cube)));\n";
+    for optimize in [false, true] {
+        let output = OutputBuffer::new();
+        let mut engine = Engine::new();
+        engine
+            .set_output(output.clone())
+            .set_optimize(optimize)
+            .set_limits(Limits::default().with_max_memory(8 << 20));
+        let error = engine.eval::<()>(source).expect_err("over the limit");
+        assert_eq!(error.message(), "memory limit of 8388608 bytes reached");
+        assert_eq!(
+            error.location().expect("a location").to_string(),
+            "<source>:7:11"
+        );
+    }
+}

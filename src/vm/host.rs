@@ -89,6 +89,7 @@ impl HostCx<'_> {
         let mut text = String::new();
         Printer {
             module: self.module,
+            limit: usize::MAX,
         }
         .write(&mut text, value);
         text

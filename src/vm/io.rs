@@ -21,11 +21,13 @@ impl Vm<'_> {
                 let s = s.clone();
                 self.emit(s.as_str()).and_then(|()| self.emit("\n"))
             }
-            value => {
-                let mut text = self.display(value);
-                text.push('\n');
-                self.emit(&text)
-            }
+            value => match self.display(value) {
+                Some(mut text) => {
+                    text.push('\n');
+                    self.emit(&text)
+                }
+                None => return self.fail_memory(cx),
+            },
         };
         match result {
             Ok(()) => Flow::Next,

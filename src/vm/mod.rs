@@ -312,24 +312,36 @@ impl<'out> Vm<'out> {
         self.out.flush()
     }
 
-    /// Renders `value` as `print` does.
-    fn display(&self, value: &Value) -> String {
+    /// Renders `value` as `print` does; `None` when the text would take a metered run
+    /// past its memory limit (an array whose rows are shared many times can print as
+    /// gigabytes: the meter's check after the instruction would come too late).
+    fn display(&self, value: &Value) -> Option<String> {
         let mut out = String::new();
-        self.printer().write(&mut out, value);
-        out
+        self.printer().write(&mut out, value).then_some(out)
     }
 
     /// `display` as a string value; out of line so that the text buffer (whose address
     /// escapes) does not live in a threaded handler's frame and block its tail call.
     #[inline(never)]
-    fn display_value(&self, value: &Value) -> Value {
-        Value::str(self.display(value))
+    fn display_value(&self, value: &Value) -> Option<Value> {
+        self.display(value).map(Value::str)
     }
 
+    /// A printer that stops where the text would take a metered run past its memory
+    /// limit.
     fn printer(&self) -> Printer<'_> {
         Printer {
             module: &self.module,
+            limit: self.meter.heap_ceiling.saturating_sub(heap::live_bytes()),
         }
+    }
+
+    /// Fails with the error of the memory limit (`--max-memory`).
+    #[cold]
+    #[inline(never)]
+    fn fail_memory(&mut self, cx: &Cx) -> Flow {
+        let limit = self.options.max_memory.unwrap_or(0);
+        self.fail(cx, format!("memory limit of {limit} bytes reached"))
     }
 
     /// Builds the error with its trace from the frames still on the stack.

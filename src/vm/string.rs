@@ -31,7 +31,11 @@ impl Vm<'_> {
         for part in parts {
             match part {
                 Value::Str(s) => text.push_str(s.as_str()),
-                other => printer.write(&mut text, other),
+                other => {
+                    if !printer.write(&mut text, other) {
+                        return None;
+                    }
+                }
             }
         }
         Some(Value::str(text))
@@ -61,10 +65,7 @@ impl StringHandlers for Vm<'_> {
                 cx.set(dst, joined);
                 Flow::Next
             }
-            None => {
-                let limit = self.options.max_memory.unwrap_or(0);
-                self.fail(cx, format!("memory limit of {limit} bytes reached"))
-            }
+            None => self.fail_memory(cx),
         }
     }
 
@@ -82,7 +83,10 @@ impl StringHandlers for Vm<'_> {
     fn to_str(&mut self, cx: &mut Cx, dst: u8, a: u8) -> Flow {
         let text = match cx.reg(a) {
             Value::Str(_) => cx.reg(a).clone(),
-            other => self.display_value(other),
+            other => match self.display_value(other) {
+                Some(text) => text,
+                None => return self.fail_memory(cx),
+            },
         };
         cx.set(dst, text);
         Flow::Next

@@ -185,9 +185,21 @@ impl Value {
 }
 
 /// Renders values the way `print` and `str` do; function names come from the module.
+///
+/// Only ill-typed bytecode can build an array that contains itself, or nests thousands
+/// deep; such an array prints as `[...]` where it recurs or past [`MAX_PRINT_DEPTH`]
+/// levels, instead of recursing until the stack overflows. Rows shared many times can
+/// still make the text far larger than the values: `write` stops past `limit` bytes.
 pub struct Printer<'a> {
     pub module: &'a Module,
+    /// Most bytes `write` appends before it gives up (the room a metered run's memory
+    /// limit leaves; `usize::MAX` for none).
+    pub limit: usize,
 }
+
+/// Array nesting `Printer` follows; deeper arrays print as `[...]`. Well-typed programs
+/// cannot nest deeper than their types, which are written out in the source.
+pub const MAX_PRINT_DEPTH: usize = 1000;
 
 impl Printer<'_> {
     /// The name of a function value.
@@ -203,12 +215,22 @@ impl Printer<'_> {
         }
     }
 
-    /// Appends the text of `value` to `out`.
-    pub fn write(&self, out: &mut String, value: &Value) {
-        self.write_nested(out, value, false);
+    /// Appends the text of `value` to `out`; false if it stopped because the text grew
+    /// past `limit` bytes.
+    pub fn write(&self, out: &mut String, value: &Value) -> bool {
+        let limit = out.len().saturating_add(self.limit);
+        self.write_nested(out, value, false, &mut Vec::new(), limit)
     }
 
-    fn write_nested(&self, out: &mut String, value: &Value, quoted: bool) {
+    /// `path` holds the arrays being written, outermost first.
+    fn write_nested(
+        &self,
+        out: &mut String,
+        value: &Value,
+        quoted: bool,
+        path: &mut Vec<*const Array>,
+        limit: usize,
+    ) -> bool {
         match value {
             Value::Null => out.push_str("null"),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -220,14 +242,23 @@ impl Printer<'_> {
             }
             Value::Str(s) => out.push_str(s.as_str()),
             Value::Array(items) => {
+                let id = Rc::as_ptr(items);
+                if path.len() >= MAX_PRINT_DEPTH || path.contains(&id) {
+                    out.push_str("[...]");
+                    return out.len() <= limit;
+                }
+                path.push(id);
                 out.push('[');
                 for (i, item) in items.borrow().iter().enumerate() {
                     if i > 0 {
                         out.push_str(", ");
                     }
-                    self.write_nested(out, item, true);
+                    if !self.write_nested(out, item, true, path, limit) {
+                        return false;
+                    }
                 }
                 out.push(']');
+                path.pop();
             }
             Value::Func(_) | Value::Native(_) => {
                 out.push_str("<fn ");
@@ -236,6 +267,7 @@ impl Printer<'_> {
             }
             Value::Uninit => out.push_str("<uninitialized>"),
         }
+        out.len() <= limit
     }
 }
 
