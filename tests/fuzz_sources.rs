@@ -104,3 +104,20 @@ fn printing_shared_rows_respects_the_memory_limit() {
         );
     }
 }
+
+/// Hundreds of nested unary operators (`- - - 7`, `!!!b`) or a right-nested chain with
+/// a literal on the left (`1 - (1 - (...))`) took a register per level in the
+/// unoptimized build, which failed with "too many registers" where the optimizer folded
+/// the chain to a constant and ran it. The program is the corpus case's.
+#[test]
+fn deep_operator_chains_compile_in_every_configuration() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/corpus/arith/deep_operator_chains.at"
+    );
+    let source = std::fs::read_to_string(path).expect("the corpus program");
+    let (output, error) = agree(&source);
+    assert_eq!(error, None);
+    let expected = std::fs::read_to_string(path.replace(".at", ".out")).expect("its output");
+    assert_eq!(output, expected);
+}

@@ -60,11 +60,56 @@ impl Compiler<'_> {
         Ok(())
     }
 
+    /// A register holding the operand `e` of a unary operator whose result goes to
+    /// `dst`: `dst` itself, unless `e` is already in a register (a variable) or lands in
+    /// one of its own (a call). So `- - - x` or `!!!!b` needs one register, not one per
+    /// operator: a few hundred of them made the unoptimized build fail with "too many
+    /// registers" where constant folding let the optimized one compile.
+    fn unary_operand(&mut self, f: &mut FnState, e: &Expr, dst: u8) -> Result<u8> {
+        if !self.computed_in_place(e) {
+            return self.any_expr(f, e);
+        }
+        self.expr_into(f, e, dst)?;
+        Ok(dst)
+    }
+
+    /// Whether `e` is best evaluated straight into the register its parent writes: it
+    /// takes instructions of its own, and is neither already in a register (a variable,
+    /// a hoisted loop invariant, a literal that costs one load anywhere) nor a call,
+    /// whose result lands in a register of its own (a move would be needed).
+    fn computed_in_place(&self, e: &Expr) -> bool {
+        let in_register = matches!(
+            e.kind,
+            ExprKind::Var(_)
+                | ExprKind::Call(..)
+                | ExprKind::Number(_)
+                | ExprKind::Str(_)
+                | ExprKind::Bool(_)
+                | ExprKind::Null
+        );
+        !in_register && !self.hoisted.iter().any(|(p, _)| std::ptr::eq(*p, e))
+    }
+
+    /// Whether `e` is a literal: evaluating it has no effect and sees none, so it may
+    /// be evaluated after its right-hand neighbour.
+    fn is_literal(e: &Expr) -> bool {
+        matches!(
+            e.kind,
+            ExprKind::Number(_) | ExprKind::Str(_) | ExprKind::Bool(_) | ExprKind::Null
+        )
+    }
+
     /// Whether evaluating `e` into a register may write it before reading all of its
     /// operands (so the register must not be one of the operands' variables).
     pub(super) fn writes_destination_early(e: &Expr) -> bool {
         match &e.kind {
             ExprKind::Array(_) | ExprKind::Binary(BinOp::And | BinOp::Or, _, _) => true,
+            // The operand of a unary operator is evaluated into the destination, and so
+            // is the right operand of a literal (`1 - (...)`, see `literal_first`).
+            ExprKind::Unary(_, operand) => Self::writes_destination_early(operand),
+            ExprKind::Binary(_, lhs, rhs) if Self::is_literal(lhs) => {
+                Self::writes_destination_early(rhs)
+            }
             ExprKind::Call(callee, _) => matches!(
                 &callee.kind,
                 ExprKind::Var(n) if matches!(n.res, Res::Builtin(Builtin::Map | Builtin::Filter | Builtin::Reduce))
@@ -130,11 +175,11 @@ impl Compiler<'_> {
                 }
             }
             ExprKind::Unary(UnOp::Neg, operand) => {
-                let a = self.any_expr(f, operand)?;
+                let a = self.unary_operand(f, operand, dst)?;
                 f.emit(Opcode::NegNum, &[int(dst), int(a)], span);
             }
             ExprKind::Unary(UnOp::Not, operand) => {
-                let a = self.any_expr(f, operand)?;
+                let a = self.unary_operand(f, operand, dst)?;
                 f.emit(Opcode::Not, &[int(dst), int(a)], span);
             }
             ExprKind::Binary(op @ (BinOp::And | BinOp::Or), lhs, rhs) => {
@@ -157,6 +202,13 @@ impl Compiler<'_> {
             ExprKind::Binary(op, lhs, rhs) => {
                 if is_comparison(*op) {
                     self.comparison_into(f, *op, lhs, rhs, dst)?;
+                } else if let Some(a) = self.literal_first(f, lhs, rhs, dst)? {
+                    let opcode = if lhs.ty == Type::String {
+                        Opcode::AddStr
+                    } else {
+                        arithmetic_opcode(*op)
+                    };
+                    f.emit(opcode, &[int(dst), int(a), int(dst)], span);
                 } else {
                     let a = self.any_expr(f, lhs)?;
                     self.binary_into(f, *op, &lhs.ty, dst, a, rhs, span)?;
@@ -270,12 +322,13 @@ impl Compiler<'_> {
             f.emit(Opcode::AddStr, &[int(dst), int(a), int(b)], span);
             return Ok(());
         }
-        let (reg_op, k_op) = match op {
-            BinOp::Add => (Opcode::AddNum, Some(Opcode::AddNumK)),
-            BinOp::Sub => (Opcode::SubNum, Some(Opcode::SubNumK)),
-            BinOp::Mul => (Opcode::MulNum, Some(Opcode::MulNumK)),
-            BinOp::Div => (Opcode::DivNum, Some(Opcode::DivNumK)),
-            BinOp::Mod => (Opcode::ModNum, Some(Opcode::ModNumK)),
+        let reg_op = arithmetic_opcode(op);
+        let k_op = match op {
+            BinOp::Add => Some(Opcode::AddNumK),
+            BinOp::Sub => Some(Opcode::SubNumK),
+            BinOp::Mul => Some(Opcode::MulNumK),
+            BinOp::Div => Some(Opcode::DivNumK),
+            BinOp::Mod => Some(Opcode::ModNumK),
             _ => unreachable!("{op:?} is not arithmetic"),
         };
         if let (BinOp::Mod, Some(k)) = (op, self.immediate(rhs)) {
@@ -302,6 +355,26 @@ impl Compiler<'_> {
         Ok(())
     }
 
+    /// For `literal op rhs`: evaluates `rhs` into `dst` first and then the literal into
+    /// a new register, which it returns (`None`, emitting nothing, in other cases).
+    /// Nothing can observe the order, and a right-nested chain such as
+    /// `1 - (1 - (1 - ...))` then needs two registers instead of one per level: with a
+    /// few hundred levels the unoptimized build failed with "too many registers" where
+    /// the optimizer folds the chain to a constant.
+    fn literal_first(
+        &mut self,
+        f: &mut FnState,
+        lhs: &Expr,
+        rhs: &Expr,
+        dst: u8,
+    ) -> Result<Option<u8>> {
+        if !Self::is_literal(lhs) || !self.computed_in_place(rhs) {
+            return Ok(None);
+        }
+        self.expr_into(f, rhs, dst)?;
+        Ok(Some(self.push_expr(f, lhs)?))
+    }
+
     /// A number known at compile time, when immediates are enabled.
     pub(super) fn immediate(&self, e: &Expr) -> Option<f64> {
         if self.options.optimize {
@@ -320,8 +393,13 @@ impl Compiler<'_> {
         dst: u8,
     ) -> Result {
         let span = lhs.span.to(rhs.span);
-        let a = self.any_expr(f, lhs)?;
-        let b = self.any_expr(f, rhs)?;
+        let (a, b) = match self.literal_first(f, lhs, rhs, dst)? {
+            Some(a) => (a, dst),
+            None => {
+                let a = self.any_expr(f, lhs)?;
+                (a, self.any_expr(f, rhs)?)
+            }
+        };
         let (opcode, x, y) = match (op, &lhs.ty) {
             (BinOp::Eq, Type::Number) => (Opcode::EqNum, a, b),
             (BinOp::Ne, Type::Number) => (Opcode::NeNum, a, b),
@@ -695,5 +773,17 @@ fn fold(e: &Expr) -> Option<f64> {
             }
         }
         _ => None,
+    }
+}
+
+/// The opcode of an arithmetic operator on two number registers.
+fn arithmetic_opcode(op: BinOp) -> Opcode {
+    match op {
+        BinOp::Add => Opcode::AddNum,
+        BinOp::Sub => Opcode::SubNum,
+        BinOp::Mul => Opcode::MulNum,
+        BinOp::Div => Opcode::DivNum,
+        BinOp::Mod => Opcode::ModNum,
+        _ => unreachable!("{op:?} is not arithmetic"),
     }
 }
