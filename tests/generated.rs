@@ -47,7 +47,7 @@ const BUDGET: u64 = 2_000_000;
 /// A small frame limit, so that runaway recursion fails fast.
 const MAX_FRAMES: usize = 400;
 const DEFAULT_CASES: u32 = 256;
-const DEFAULT_SEED: u64 = 0x00A7_1A5;
+const DEFAULT_SEED: u64 = 0x000A_71A5;
 
 /// A program's source; its `Debug` is the source itself, so that proptest reports a
 /// failing program readably.

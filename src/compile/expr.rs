@@ -730,8 +730,12 @@ fn string_parts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) -> bool {
             let left = string_parts(lhs, out);
             string_parts(rhs, out) || left
         }
+        // Not an array: the concat renders its parts after evaluating all of them, and
+        // a later part could change the array (`str(xs) + f()` with `f` pushing to `xs`
+        // must show `xs` as it was before the call).
         ExprKind::Call(callee, args)
             if args.len() == 1
+                && !matches!(args[0].ty, Type::Array(_))
                 && matches!(&callee.kind, ExprKind::Var(n) if n.res == Res::Builtin(Builtin::Str)) =>
         {
             out.push(&args[0]);

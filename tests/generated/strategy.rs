@@ -57,10 +57,12 @@ fn scale() -> Scale {
 
 type Arms<T> = Vec<(u32, BoxedStrategy<T>)>;
 
+type Memo<K, T> = RefCell<HashMap<K, BoxedStrategy<T>>>;
+
 thread_local! {
-    static EXPRS: RefCell<HashMap<(Ty, u32), BoxedStrategy<Expr>>> = RefCell::new(HashMap::new());
-    static STMTS: RefCell<HashMap<(Option<Ty>, u32), BoxedStrategy<Stmt>>> = RefCell::new(HashMap::new());
-    static FNS: RefCell<HashMap<(bool, u32), BoxedStrategy<FnDef>>> = RefCell::new(HashMap::new());
+    static EXPRS: Memo<(Ty, u32), Expr> = RefCell::new(HashMap::new());
+    static STMTS: Memo<(Option<Ty>, u32), Stmt> = RefCell::new(HashMap::new());
+    static FNS: Memo<(bool, u32), FnDef> = RefCell::new(HashMap::new());
 }
 
 fn union<T: std::fmt::Debug + 'static>(arms: Arms<T>) -> BoxedStrategy<T> {
@@ -70,7 +72,7 @@ fn union<T: std::fmt::Debug + 'static>(arms: Arms<T>) -> BoxedStrategy<T> {
 // ----- literals ------------------------------------------------------------------
 
 const FRACTIONS: &[f64] = &[
-    0.5, 0.25, 0.1, 0.2, 0.3, 1.5, 2.75, 3.14, 0.001, 12.5, 0.125, 7.5, 0.7, 1.1, 99.99, 1e-7,
+    0.5, 0.25, 0.1, 0.2, 0.3, 1.5, 2.75, 3.25, 0.001, 12.5, 0.125, 7.5, 0.7, 1.1, 99.99, 1e-7,
     1.5e-3, 2.5e-8, 0.000001, 1e-300, 5e-324,
 ];
 
@@ -886,7 +888,15 @@ pub fn fn_def(top: bool, depth: u32) -> BoxedStrategy<FnDef> {
                 (
                     prop::bool::weighted(if rec { 0.3 } else { 0.0 }),
                     vec(any::<u8>(), sig.params.len()),
-                    block(&ret, depth, if top { scale().fn_len } else { scale().inner_len }),
+                    block(
+                        &ret,
+                        depth,
+                        if top {
+                            scale().fn_len
+                        } else {
+                            scale().inner_len
+                        },
+                    ),
                     value(),
                     value(),
                     args(&sig.params, 1),
