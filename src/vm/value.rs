@@ -99,10 +99,14 @@ impl Array {
     #[inline(always)]
     pub fn push(&self, item: Value) {
         let mut items = self.items.borrow_mut();
-        if items.len() == items.capacity() {
-            grow(&mut items);
-        }
+        let capacity = items.capacity();
+        // `Vec::push` grows the buffer itself (doubling); the account learns of it after,
+        // so the pushed value never lives across a call (which spilled it to the stack
+        // twice per push: +7% on array_push.at).
         items.push(item);
+        if items.capacity() != capacity {
+            grown(capacity, items.capacity());
+        }
     }
 
     #[inline(always)]
@@ -111,14 +115,11 @@ impl Array {
     }
 }
 
-/// Makes room for at least one more element (doubling, as `Vec` does) and records the
-/// growth in the heap account.
+/// Records the growth of an element buffer from `before` to `after` elements.
 #[cold]
 #[inline(never)]
-fn grow(items: &mut Vec<Value>) {
-    let before = items.capacity();
-    items.reserve(1);
-    heap::acquire((items.capacity() - before) * size_of::<Value>());
+fn grown(before: usize, after: usize) {
+    heap::acquire((after - before) * size_of::<Value>());
 }
 
 impl Drop for Array {
