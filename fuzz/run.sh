@@ -33,7 +33,7 @@ fi
 
 corpus=corpus/$target
 mkdir -p "$corpus" "artifacts/$target"
-flags=(-timeout=10 -rss_limit_mb=2048 -print_final_stats=1)
+flags=(-timeout=30 -rss_limit_mb=2048 -print_final_stats=1)
 case $target in
     parse | compile | run)
         for file in "$root"/tests/corpus/*/*.at "$root"/examples/*.at; do

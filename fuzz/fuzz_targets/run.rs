@@ -1,12 +1,13 @@
 //! `run`: arbitrary source through `atlas::Engine`, compiled with and without the
 //! optimizer and run on every dispatch loop, with tight limits.
 //!
-//! For each optimization setting the program first runs with an instruction budget and a
-//! memory limit (the metered loop). When it ends within the budget it runs again without one, on the
+//! For each optimization setting the program first runs with an instruction budget, a
+//! memory limit and a time limit (the metered loop). When it ends within the budget it runs again without one, on the
 //! `match` loop and on the threaded table: all three must print the same output and end
 //! with the same error (message, location and trace). Then the two optimization settings
-//! must agree the same way; when one of them ran out of budget or memory (the optimizer
-//! changes both), what it printed must be the start of what the other printed. Compile errors must agree too, and no error
+//! must agree the same way; when one of them ran out of budget, memory or time (the
+//! optimizer changes all three), what it printed must be the start of what the other
+//! printed. Compile errors must agree too, and no error
 //! may be an internal one.
 //!
 //! Programs that call `clock` are skipped: their output differs from run to run.
@@ -19,8 +20,13 @@ use libfuzzer_sys::fuzz_target;
 
 /// Instructions a metered run may execute.
 const BUDGET: u64 = 100_000;
-/// Bytes of strings and arrays a metered run may hold.
-const MAX_MEMORY: usize = 32 << 20;
+/// Bytes of strings and arrays a metered run may hold. Small: one instruction can copy
+/// that much (`s + s`), and the budget counts instructions, not their cost.
+const MAX_MEMORY: usize = 1 << 20;
+/// Wall-clock limit of a metered run, for programs whose instructions each copy much
+/// (the VM reads the clock every 4096 instructions). Outcomes that hit it are not
+/// compared, like those that run out of budget.
+const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 /// Call depth limit.
 const MAX_FRAMES: usize = 64;
 /// Value stack limit: enough for MAX_FRAMES frames of 256 registers, so that calls run
@@ -33,7 +39,7 @@ struct Outcome {
     output: String,
     /// The rendered error (compile or runtime), if any.
     error: Option<String>,
-    /// Whether the run ran out of its instruction budget or memory.
+    /// Whether the run ran out of its instruction budget, memory or time.
     out_of_budget: bool,
 }
 
@@ -45,6 +51,7 @@ fn limits(metered: bool) -> Limits {
         limits
             .with_max_instructions(BUDGET)
             .with_max_memory(MAX_MEMORY)
+            .with_timeout(TIMEOUT)
     } else {
         limits
     }
@@ -62,8 +69,9 @@ fn outcome(output: &OutputBuffer, result: Result<(), Error>) -> Outcome {
     Outcome {
         output: output.take(),
         out_of_budget: error.as_ref().is_some_and(|e| {
-            e.message().starts_with("instruction limit of")
-                || e.message().starts_with("memory limit of")
+            ["instruction limit of", "memory limit of", "time limit of"]
+                .iter()
+                .any(|limit| e.message().starts_with(limit))
         }),
         error: error.map(|e| e.render(false)),
     }

@@ -39,8 +39,12 @@ use libfuzzer_sys::fuzz_target;
 /// Instructions a metered run may execute.
 const BUDGET: u64 = 20_000;
 const MAX_FRAMES: usize = 32;
-/// Bytes of strings and arrays a metered run may hold.
-const MAX_MEMORY: usize = 32 << 20;
+/// Bytes of strings and arrays a metered run may hold. Small: one instruction can copy
+/// that much (a `concat` of 255 registers), and the budget counts instructions.
+const MAX_MEMORY: usize = 1 << 20;
+/// Wall-clock limit of a metered run (the VM reads the clock every 4096 instructions);
+/// outcomes that hit it are not compared.
+const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 #[derive(Debug, Arbitrary)]
 struct Input {
@@ -335,6 +339,7 @@ fn options(dispatch: Dispatch, metered: bool) -> Options {
         max_stack: MAX_FRAMES * 256,
         max_instructions: metered.then_some(BUDGET),
         max_memory: metered.then_some(MAX_MEMORY),
+        timeout: metered.then_some(TIMEOUT),
         ..Options::default()
     }
 }
@@ -355,7 +360,9 @@ fuzz_target!(|input: Input| {
     );
     let metered = outcome(output, result);
     let out_of_budget = metered.error.as_ref().is_some_and(|(message, _)| {
-        message.starts_with("instruction limit of") || message.starts_with("memory limit of")
+        ["instruction limit of", "memory limit of", "time limit of"]
+            .iter()
+            .any(|limit| message.starts_with(limit))
     });
     if !out_of_budget && !uses_clock(&module) {
         for dispatch in [Dispatch::Match, Dispatch::Table] {
