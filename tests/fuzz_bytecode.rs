@@ -195,3 +195,28 @@ fn arrays_that_contain_themselves_print() {
     let expected = format!("{}[...]{}\n", "[".repeat(depth), "]".repeat(depth));
     assert_eq!(output, expected);
 }
+
+/// Verified bytecode can nest arrays 100 000 deep (each holding the previous one);
+/// dropping the chain recursed once per level and overflowed the stack (found while
+/// checking the verify target's deep-nesting findings; its budget keeps it shallower).
+#[test]
+fn deeply_nested_arrays_drop() {
+    let module = script(
+        3,
+        &[
+            (Opcode::NewArray, &[0.0, 0.0]),
+            (Opcode::LoadNum, &[2.0, 0.0]),
+            (Opcode::NewArray, &[1.0, 0.0]),
+            (Opcode::Push, &[1.0, 0.0]),
+            (Opcode::Mov, &[0.0, 1.0]),
+            (Opcode::LoopLtK, &[2.0, 1.0, 100_000.0, -12.0]),
+            (Opcode::ArrayLen, &[1.0, 0.0]),
+            (Opcode::Print, &[1.0]),
+            (Opcode::RetVoid, &[]),
+        ],
+    );
+    atlas::verify::verify(&module).expect("the verifier accepts the module");
+    let mut out = Vec::new();
+    vm::run_module(Rc::new(module), Options::default(), &mut out).expect("runs");
+    assert_eq!(out, b"1\n");
+}

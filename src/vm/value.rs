@@ -124,7 +124,35 @@ fn grown(before: usize, after: usize) {
 
 impl Drop for Array {
     fn drop(&mut self) {
-        heap::release(Array::footprint(self.items.get_mut().capacity()));
+        let items = self.items.get_mut();
+        heap::release(Array::footprint(items.capacity()));
+        if items.iter().any(|item| matches!(item, Value::Array(_))) {
+            dismantle(std::mem::take(items));
+        }
+    }
+}
+
+/// Drops `items` and the arrays nested in them one at a time, instead of through the
+/// recursive drop glue: verified bytecode can nest arrays a hundred thousand deep
+/// (typed programs cannot: they nest no deeper than their types), and dropping such a
+/// chain took a stack frame per level until the stack overflowed.
+#[cold]
+#[inline(never)]
+fn dismantle(mut pending: Vec<Value>) {
+    while let Some(item) = pending.pop() {
+        let Value::Array(array) = item else {
+            continue;
+        };
+        // The last reference: move the arrays it holds out before it is dropped, so
+        // that its own drop finds none; its other elements are dropped here.
+        if let Some(array) = Rc::into_inner(array) {
+            let mut items = array.items.borrow_mut();
+            for item in items.drain(..) {
+                if matches!(item, Value::Array(_)) {
+                    pending.push(item);
+                }
+            }
+        }
     }
 }
 
