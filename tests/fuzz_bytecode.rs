@@ -220,3 +220,32 @@ fn deeply_nested_arrays_drop() {
     vm::run_module(Rc::new(module), Options::default(), &mut out).expect("runs");
     assert_eq!(out, b"1\n");
 }
+
+/// The metered loop read the clock every 4096 instructions; when each one builds 16 MB
+/// (a `concat` of 255 registers holding 64 KiB each) that is 64 GB between two reads,
+/// and a 0.1 s time limit stopped the run after seconds (a timeout of the verify fuzz
+/// target, with smaller strings under ASan). The clock is also read after every
+/// megabyte built.
+#[test]
+fn time_limit_holds_when_each_instruction_builds_megabytes() {
+    let mut code: Vec<(Opcode, &[f64])> = Vec::new();
+    let registers: Vec<[f64; 2]> = (0..255).map(|r| [r as f64, 0.0]).collect();
+    for operands in &registers {
+        code.push((Opcode::LoadConst, operands));
+    }
+    code.push((Opcode::Concat, &[255.0, 0.0, 255.0]));
+    code.push((Opcode::Jump, &[-4.0]));
+    let module = script_with(256, vec![Value::str("x".repeat(64 << 10))], &code);
+    atlas::verify::verify(&module).expect("the verifier accepts the module");
+    let options = Options {
+        max_instructions: Some(u64::MAX),
+        timeout: Some(std::time::Duration::from_millis(100)),
+        ..Options::default()
+    };
+    let start = std::time::Instant::now();
+    let mut out = Vec::new();
+    let error = vm::run_module(Rc::new(module), options, &mut out).expect_err("times out");
+    assert_eq!(error.message, "time limit of 0.1 s reached");
+    let elapsed = start.elapsed();
+    assert!(elapsed.as_secs_f64() < 2.0, "stopped after {elapsed:?}");
+}

@@ -7,24 +7,49 @@
 
 use std::cell::Cell;
 
+/// The account of one thread.
+struct Account {
+    /// Bytes held now.
+    live: Cell<usize>,
+    /// Bytes ever acquired (wrapping): how much work allocation has done, which a
+    /// metered run uses to read the clock after costly instructions.
+    acquired: Cell<usize>,
+}
+
 thread_local! {
-    static LIVE_BYTES: Cell<usize> = const { Cell::new(0) };
+    static ACCOUNT: Account = const {
+        Account {
+            live: Cell::new(0),
+            acquired: Cell::new(0),
+        }
+    };
 }
 
 /// Records `bytes` more held.
 #[inline]
 pub fn acquire(bytes: usize) {
-    LIVE_BYTES.with(|live| live.set(live.get().wrapping_add(bytes)));
+    ACCOUNT.with(|account| {
+        account.live.set(account.live.get().wrapping_add(bytes));
+        account
+            .acquired
+            .set(account.acquired.get().wrapping_add(bytes));
+    });
 }
 
 /// Records `bytes` no longer held.
 #[inline]
 pub fn release(bytes: usize) {
-    LIVE_BYTES.with(|live| live.set(live.get().wrapping_sub(bytes)));
+    ACCOUNT.with(|account| account.live.set(account.live.get().wrapping_sub(bytes)));
 }
 
 /// Bytes the strings and arrays of this thread hold now.
 #[inline]
 pub fn live_bytes() -> usize {
-    LIVE_BYTES.with(Cell::get)
+    ACCOUNT.with(|account| account.live.get())
+}
+
+/// Bytes the strings and arrays of this thread have acquired so far (wrapping).
+#[inline]
+pub fn acquired_bytes() -> usize {
+    ACCOUNT.with(|account| account.acquired.get())
 }

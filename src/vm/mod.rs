@@ -120,6 +120,8 @@ struct Meter {
     remaining: u64,
     /// Instructions until the clock is read again.
     until_clock: u32,
+    /// `heap::acquired_bytes()` at the last read of the clock.
+    clock_bytes: usize,
     deadline: Option<Instant>,
     /// The heap account may not exceed this (`heap::live_bytes()` at the start of the
     /// run plus `max_memory`).
@@ -131,6 +133,10 @@ struct Meter {
 
 /// Instructions between two reads of the clock in a metered run (a read costs ~20 ns).
 const CLOCK_INTERVAL: u32 = 4096;
+/// Bytes of strings and arrays built between two reads of the clock at most: one
+/// instruction can build a megabyte (`s + s`, a `concat`), and 4096 of them took tens of
+/// seconds past a 1 s `--timeout` (a timeout of the verify fuzz target).
+const CLOCK_BYTES: usize = 1 << 20;
 
 impl<'out> Vm<'out> {
     pub fn new(module: Rc<Module>, options: Options, out: &'out mut dyn Write) -> Vm<'out> {
@@ -152,6 +158,7 @@ impl<'out> Vm<'out> {
             meter: Meter {
                 remaining: u64::MAX,
                 until_clock: CLOCK_INTERVAL,
+                clock_bytes: heap::acquired_bytes(),
                 deadline: None,
                 heap_ceiling: usize::MAX,
                 previous_ip: std::ptr::null(),
@@ -206,6 +213,7 @@ impl<'out> Vm<'out> {
             self.meter = Meter {
                 remaining: max_instructions.unwrap_or(u64::MAX),
                 until_clock: CLOCK_INTERVAL,
+                clock_bytes: heap::acquired_bytes(),
                 deadline: timeout.map(|t| Instant::now() + t),
                 heap_ceiling: max_memory
                     .map_or(usize::MAX, |m| heap::live_bytes().saturating_add(m)),
@@ -411,8 +419,12 @@ impl MeterHook for Vm<'_> {
         }
         self.meter.remaining -= 1;
         self.meter.until_clock -= 1;
-        if self.meter.until_clock == 0 {
+        let acquired = heap::acquired_bytes();
+        if self.meter.until_clock == 0
+            || acquired.wrapping_sub(self.meter.clock_bytes) >= CLOCK_BYTES
+        {
             self.meter.until_clock = CLOCK_INTERVAL;
+            self.meter.clock_bytes = acquired;
             if let Some(deadline) = self.meter.deadline {
                 if Instant::now() >= deadline {
                     let limit = self.options.timeout.unwrap_or_default().as_secs_f64();
