@@ -8,7 +8,9 @@
 //! - it must compile (a rejection is a bug of the generator or of the checker);
 //! - nothing may panic;
 //! - a metered run (instruction budget, optimized and not) comes first; a program
-//!   that exhausts the budget is only run metered (it would take too long otherwise);
+//!   whose baseline run exhausts the budget is only run metered (it would take too long
+//!   otherwise; loops and recursion are bounded, but a loop whose body may change its
+//!   counter can run away); the optimized code must not need more instructions;
 //! - otherwise the `match` and `table` dispatch loops, the optimized and the baseline
 //!   compilation, metered and unmetered runs, through the embedding API (`Engine`) and
 //!   through the command line's path (`driver::compile_source`, which keeps top-level
@@ -21,7 +23,9 @@
 //! `PROPTEST_CASES` sets the number of programs (default 256), `PROPTEST_RNG_SEED` the
 //! seed (fixed by default, so that a run is reproducible). A failure is shrunk and
 //! reported with the source of the smallest failing program. `cargo test --release
-//! --test generated -- --nocapture` also prints how the programs ended.
+//! --test generated -- --nocapture` also prints how the programs ended and how many
+//! contain each construct. `GEN_DEEP=1` generates bigger programs (for long runs with
+//! many cases); the ignored test `dump` writes sample programs to a folder.
 
 #[path = "generated/ast.rs"]
 mod ast;
@@ -273,8 +277,10 @@ fn check(source: &str, stats: &RefCell<Stats>) -> Result<(), TestCaseError> {
     {
         let mut stats = stats.borrow_mut();
         stats.features.resize(FEATURES.len(), 0);
+        // Not counting the functions every program has.
+        let own = source.strip_suffix(print::STOCK).unwrap_or(source);
         for (i, (_, pattern)) in FEATURES.iter().enumerate() {
-            if source.contains(pattern) {
+            if own.contains(pattern) {
                 stats.features[i] += 1;
             }
         }
@@ -294,6 +300,11 @@ fn check(source: &str, stats: &RefCell<Stats>) -> Result<(), TestCaseError> {
     if is_budget_error(&metered_base) {
         stats.borrow_mut().over_budget += 1;
         return Ok(());
+    }
+    if is_budget_error(&metered_opt) {
+        return Err(fail(format!(
+            "the optimized code runs more than {BUDGET} instructions, the baseline fewer"
+        )));
     }
     let reference = base.run(Dispatch::Match, None);
     let mut others = vec![

@@ -228,6 +228,9 @@ pub enum Expr {
     /// A call of a function-typed expression (`fs[0](x)`, `pick(n)(x)`).
     Apply(Box<Expr>, Vec<Expr>),
     Paren(Box<Expr>),
+    /// `fxn(e)` (a number) or `fxs(e)` (a string): `e`, after changing the shared
+    /// array `fx`.
+    Effect(Ty, Box<Expr>),
     /// `clock() >= 0`
     Clock,
 }

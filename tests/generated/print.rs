@@ -40,9 +40,26 @@ const MAX_LEN: u32 = 24;
 const MAX_STR: u32 = 200;
 
 /// Functions every program ends with: leaf functions that fill in the function types
-/// the prelude has no function of.
-const STOCK: &str = "fn isPos(x: number) -> bool {\n    return x > 0;\n}\n\
-                     fn label(x: number) -> string {\n    return \"<\" + str(x) + \">\";\n}\n";
+/// the prelude has no function of, and `fxn`, `fxs`, which pass their argument through
+/// but change the shared global array `fx` (`Expr::Effect`), so that the order of
+/// evaluation shows.
+pub const STOCK: &str = "fn isPos(x: number) -> bool {
+    return x > 0;
+}
+fn label(x: number) -> string {
+    return \"<\" + str(x) + \">\";
+}
+fn fxn(n: number) -> number {
+    if (len(fx) < 24) { push(fx, n); }
+    fx[0] = fx[0] + 1;
+    return n;
+}
+fn fxs(s: string) -> string {
+    if (len(fx) > 3) { pop(fx); }
+    fx[0] = fx[0] * 2;
+    return s;
+}
+";
 
 #[derive(Clone, Debug)]
 struct Var {
@@ -130,6 +147,8 @@ pub fn render(program: &Program) -> String {
             ..Cx::default()
         },
     };
+    p.line("var fx = [1, 2, 3, 4];");
+    p.declare("fx", &Ty::arr(Ty::Num), true, true);
     for d in &program.globals {
         p.decl(d, true);
     }
@@ -472,6 +491,10 @@ impl Printer {
                 (format!("{c}({})", parts.join(", ")), POSTFIX)
             }
             Expr::Paren(x) => (paren(self.expr(x, false).0), PRIMARY),
+            Expr::Effect(ty, x) => {
+                let f = if *ty == Ty::Num { "fxn" } else { "fxs" };
+                (format!("{f}({})", self.text(x, false)), POSTFIX)
+            }
             Expr::Clock => ("clock() >= 0".to_string(), BinOp::Ge.prec()),
         }
     }

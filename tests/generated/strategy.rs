@@ -419,6 +419,15 @@ fn build_expr(ty: &Ty, depth: u32) -> BoxedStrategy<Expr> {
     if !matches!(ty, Ty::Fn(..) | Ty::Null) {
         arms.push((1, expr(ty, d).prop_map(|e| Expr::Paren(b(e))).boxed()));
     }
+    if matches!(ty, Ty::Num | Ty::Str) {
+        let t = ty.clone();
+        arms.push((
+            2,
+            expr(ty, d)
+                .prop_map(move |e| Expr::Effect(t.clone(), b(e)))
+                .boxed(),
+        ));
+    }
     let apply = |f: Ty, arg: BoxedStrategy<Expr>| {
         (expr(&f, d), arg)
             .prop_map(|(f, a)| Expr::Apply(b(f), vec![a]))
@@ -719,7 +728,7 @@ fn build_stmt(ret: &Option<Ty>, depth: u32) -> BoxedStrategy<Stmt> {
                 Just(None).boxed()
             };
             // The index may have effects too (calls).
-            let at = union(vec![(4, index(1)), (1, expr(&Ty::Num, d))]);
+            let at = union(vec![(8, index(1)), (1, expr(&Ty::Num, d))]);
             (any::<u8>(), outer, at, select(ops), expr(&elem, d))
                 .prop_map(move |(pick, outer, index, op, value)| Stmt::SetIndex {
                     elem: e2.clone(),
