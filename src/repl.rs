@@ -24,6 +24,8 @@ use std::collections::{HashMap, HashSet};
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use crate::api::unit::{compile_unit, SourceMap, Unit, UnitOptions};
 use crate::api::{complete_expression, Error};
@@ -111,6 +113,8 @@ pub struct Session {
     next_id: u64,
     parts: Option<VmParts>,
     color: bool,
+    /// Stops the entry that is running (Ctrl-C); cleared before each entry runs.
+    interrupt: Arc<AtomicBool>,
 }
 
 impl Session {
@@ -124,7 +128,14 @@ impl Session {
             next_id: 0,
             parts: None,
             color,
+            interrupt: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// The flag that stops the running entry with the error `interrupted` (the REPL
+    /// sets it on Ctrl-C), leaving the session and its declarations as they were.
+    pub fn interrupt_handle(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.interrupt)
     }
 
     /// Handles one entry (a command or Atlas code): program output and values go to
@@ -376,6 +387,9 @@ impl Session {
             globals,
             show_table(),
         );
+        vm.set_interrupt_handle(Arc::clone(&self.interrupt));
+        // A Ctrl-C pressed while no entry ran stops nothing.
+        self.interrupt.store(false, Ordering::Relaxed);
         let result = vm.run();
         let (parts, globals) = vm.into_parts();
         self.parts = Some(parts);
@@ -619,6 +633,11 @@ pub fn run() -> io::Result<()> {
         );
     }
     let mut session = Session::new(color);
+    // While an entry runs, the terminal is in its normal mode and Ctrl-C sends SIGINT:
+    // it stops the entry instead of the REPL. (While a line is being edited, rustyline
+    // reads Ctrl-C as a key and drops the line.)
+    let interrupt = session.interrupt_handle();
+    let _ = ctrlc::set_handler(move || interrupt.store(true, Ordering::Relaxed));
     'entries: loop {
         let mut entry = String::new();
         loop {

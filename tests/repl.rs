@@ -315,3 +315,75 @@ fn atlas_alone_off_a_terminal_prints_help() {
     assert!(err.contains("Usage: atlas [COMMAND]"), "{err}");
     assert!(err.contains("repl"), "{err}");
 }
+
+#[test]
+fn interrupt_stops_the_running_entry_and_the_session_goes_on() {
+    let mut session = Session::new(false);
+    let stop = session.interrupt_handle();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    session.eval("var ticks = 0;", &mut out, &mut err);
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    session.eval("while (true) { ticks++; }", &mut out, &mut err);
+    stopper.join().unwrap();
+    // A flag left set from the last entry does not stop the next one.
+    session.eval("ticks > 0", &mut out, &mut err);
+    assert!(String::from_utf8_lossy(&err).contains("interrupted"));
+    assert_eq!(String::from_utf8(out).unwrap(), "true\n");
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_the_running_entry_not_the_repl() {
+    use std::io::Read;
+    use std::time::Duration;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_atlas"))
+        .arg("repl")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let (seen, interrupted) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let mut chunk = [0u8; 256];
+        while let Ok(n @ 1..) = stderr.read(&mut chunk) {
+            text.push_str(&String::from_utf8_lossy(&chunk[..n]));
+            if text.contains("interrupted") {
+                let _ = seen.send(());
+            }
+        }
+        text
+    });
+    writeln!(stdin, "var n = 0;\nwhile (true) {{ n++; }}").unwrap();
+    stdin.flush().unwrap();
+    // Give the REPL time to install its handler, then press Ctrl-C until the entry
+    // stops (a signal that lands before the loop starts stops nothing).
+    std::thread::sleep(Duration::from_millis(300));
+    let mut stopped = false;
+    for _ in 0..100 {
+        let sent = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        if interrupted.recv_timeout(Duration::from_millis(200)).is_ok() {
+            stopped = true;
+            break;
+        }
+    }
+    assert!(stopped, "the entry did not stop");
+    writeln!(stdin, "print(n > 0);").unwrap();
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    let stderr = reader.join().unwrap();
+    assert!(output.status.success(), "{:?}: {stderr}", output.status);
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "true\n");
+}
