@@ -99,6 +99,8 @@ const FEATURES: &[(&str, &str)] = &[
     ("else if", "} else if ("),
     ("nested fn", "fn h"),
     ("recursion", "(depth"),
+    ("deep recursion", "deep(min("),
+    ("side effects", "fxn("),
     ("void fn", "-> void"),
     ("fn-typed param", ") -> number, "),
     ("return", "return "),

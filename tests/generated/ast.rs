@@ -231,6 +231,9 @@ pub enum Expr {
     /// `fxn(e)` (a number) or `fxs(e)` (a string): `e`, after changing the shared
     /// array `fx`.
     Effect(Ty, Box<Expr>),
+    /// `deep(min(n, 300), f)`: a recursion a few hundred calls deep (so the value
+    /// stack grows) that calls `f` at the bottom.
+    Deep(Box<Expr>, Box<Expr>),
     /// `clock() >= 0`
     Clock,
 }

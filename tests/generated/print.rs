@@ -40,9 +40,9 @@ const MAX_LEN: u32 = 24;
 const MAX_STR: u32 = 200;
 
 /// Functions every program ends with: leaf functions that fill in the function types
-/// the prelude has no function of, and `fxn`, `fxs`, which pass their argument through
+/// the prelude has no function of; `fxn`, `fxs`, which pass their argument through
 /// but change the shared global array `fx` (`Expr::Effect`), so that the order of
-/// evaluation shows.
+/// evaluation shows; `deep` (`Expr::Deep`).
 pub const STOCK: &str = "fn isPos(x: number) -> bool {
     return x > 0;
 }
@@ -58,6 +58,14 @@ fn fxs(s: string) -> string {
     if (len(fx) > 3) { pop(fx); }
     fx[0] = fx[0] * 2;
     return s;
+}
+fn deep(n: number, f: (number) -> number) -> number {
+    if (n <= 0) {
+        return f(n);
+    }
+    let here = [n, n * 2];
+    let text = str(n);
+    return deep(n - 1, f) + here[1] - here[0] * 2 + len(text) * 0;
 }
 ";
 
@@ -491,6 +499,11 @@ impl Printer {
                 (format!("{c}({})", parts.join(", ")), POSTFIX)
             }
             Expr::Paren(x) => (paren(self.expr(x, false).0), PRIMARY),
+            Expr::Deep(n, f) => {
+                let n = self.text(n, false);
+                let f = self.text(f, false);
+                (format!("deep(min({n}, 300), {f})"), POSTFIX)
+            }
             Expr::Effect(ty, x) => {
                 let f = if *ty == Ty::Num { "fxn" } else { "fxs" };
                 (format!("{f}({})", self.text(x, false)), POSTFIX)

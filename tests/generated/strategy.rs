@@ -445,6 +445,12 @@ fn build_expr(ty: &Ty, depth: u32) -> BoxedStrategy<Expr> {
         Ty::Num => {
             use BinOp::*;
             arms.push((2, apply(f_nn(), num())));
+            arms.push((
+                1,
+                (num(), expr(&f_nn(), d))
+                    .prop_map(|(n, f)| Expr::Deep(b(n), b(f)))
+                    .boxed(),
+            ));
             arms.push((7, bin_of(&[Add, Sub, Mul], num(), num())));
             arms.push((3, bin_of(&[Div, Rem], num(), divisor(d))));
             arms.push((2, num().prop_map(|e| Expr::Neg(b(e))).boxed()));
