@@ -20,7 +20,7 @@
 //! Runtime errors (bad indices, division by zero, `pop` of an empty array, stack
 //! overflow ...) are expected; they only have to agree.
 //!
-//! `PROPTEST_CASES` sets the number of programs (default 256), `PROPTEST_RNG_SEED` the
+//! `PROPTEST_CASES` sets the number of programs (default 512), `PROPTEST_RNG_SEED` the
 //! seed (fixed by default, so that a run is reproducible). A failure is shrunk and
 //! reported with the source of the smallest failing program. `cargo test --release
 //! --test generated -- --nocapture` also prints how the programs ended and how many
@@ -50,7 +50,7 @@ const NAME: &str = "gen.at";
 const BUDGET: u64 = 2_000_000;
 /// A small frame limit, so that runaway recursion fails fast.
 const MAX_FRAMES: usize = 400;
-const DEFAULT_CASES: u32 = 256;
+const DEFAULT_CASES: u32 = 512;
 const DEFAULT_SEED: u64 = 0x000A_71A5;
 
 /// A program's source; its `Debug` is the source itself, so that proptest reports a

@@ -2,17 +2,22 @@
 //!
 //! The printer keeps the scopes of the program as it writes it, so each `Var`, `Call`,
 //! assignment target ... becomes one of the bindings of the right type visible there, or
-//! a fallback. It also enforces what keeps programs well typed and terminating:
-//! - functions see the globals declared first ("shared" globals) and their own locals;
-//!   a nested function sees the shared globals that no enclosing local shadows (it
-//!   cannot capture locals) and no shared global holding functions (main code may
-//!   have stored any function there, and calling it could close a cycle of calls);
+//! a fallback. It also enforces what keeps programs well typed and (mostly) terminating:
+//! - functions see the globals declared first ("shared" globals), the globals declared
+//!   later among the top-level statements ("late": reading one before its declaration
+//!   ran is a runtime error) and their own locals; a nested function sees the globals
+//!   that no enclosing local shadows (it cannot capture locals); no function uses a
+//!   global holding functions (main code may have stored any function there, and
+//!   calling it could close a cycle of calls);
 //! - top-level function `i` only calls (or takes as a value) functions `j < i`, so the
 //!   calls form a DAG; a recursive function only calls itself in its final `return`,
-//!   with its depth parameter minus one, and callers clamp that argument to 4;
-//! - loops run at most a handful of times: counters the program never assigns, `for
-//!   x in xs` over arrays that cannot grow past 24 elements (every `push` and array
-//!   assignment is guarded by the length);
+//!   with its depth parameter minus one, and callers clamp that argument to 4. (A
+//!   function named after a prelude function, `Program::shadow`, breaks the DAG: calls
+//!   of that prelude function reach it, and may recurse into a stack overflow.)
+//! - loops run at most a handful of times: counters the program never assigns (except
+//!   in a few loops, which may then run into the instruction budget), `for x in xs`
+//!   over arrays that cannot grow past 24 elements (every `push` and array assignment
+//!   is guarded by the length);
 //! - strings and arrays cannot grow exponentially: assignments to string and array
 //!   variables are guarded by the length of the target, element assignments cut the
 //!   value short;
@@ -482,9 +487,10 @@ impl Printer {
                 }
             }
             Expr::CallVar(ty, pick, args) => {
+                // (`pick_var` leaves out the shared globals in functions.)
                 let callee = match self.pick_var(ty, *pick, false) {
-                    Some(name) if !self.cx.in_fn || !self.is_shared(&name) => name,
-                    _ => {
+                    Some(name) => name,
+                    None => {
                         let values = self.fn_values(ty);
                         values[*pick as usize % values.len()].clone()
                     }
@@ -510,10 +516,6 @@ impl Printer {
             }
             Expr::Clock => ("clock() >= 0".to_string(), BinOp::Ge.prec()),
         }
-    }
-
-    fn is_shared(&self, name: &str) -> bool {
-        self.visible().iter().any(|v| v.name == name && v.shared)
     }
 
     fn text(&mut self, e: &Expr, expect: bool) -> String {
