@@ -24,8 +24,8 @@ const BUDGET: u64 = 100_000;
 /// that much (`s + s`), and the budget counts instructions, not their cost.
 const MAX_MEMORY: usize = 1 << 20;
 /// Wall-clock limit of a metered run, for programs whose instructions each copy much
-/// (the VM reads the clock every 4096 instructions). Outcomes that hit it are not
-/// compared, like those that run out of budget.
+/// (the VM reads the clock every 4096 instructions and after every megabyte built).
+/// Outcomes that hit it are not compared, like those that run out of budget.
 const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 /// Call depth limit.
 const MAX_FRAMES: usize = 64;

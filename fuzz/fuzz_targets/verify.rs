@@ -42,8 +42,8 @@ const MAX_FRAMES: usize = 32;
 /// Bytes of strings and arrays a metered run may hold. Small: one instruction can copy
 /// that much (a `concat` of 255 registers), and the budget counts instructions.
 const MAX_MEMORY: usize = 1 << 20;
-/// Wall-clock limit of a metered run (the VM reads the clock every 4096 instructions);
-/// outcomes that hit it are not compared.
+/// Wall-clock limit of a metered run (the VM reads the clock every 4096 instructions and
+/// after every megabyte built); outcomes that hit it are not compared.
 const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 #[derive(Debug, Arbitrary)]
