@@ -45,7 +45,8 @@ case $target in
     verify)
         # Ill-typed bytecode can build arrays that contain themselves: a leak, not a bug
         # (neither after each input nor at exit).
-        flags+=(-detect_leaks=0)
+        # Those leaks add up over a long run: a higher RSS limit (the last one counts).
+        flags+=(-detect_leaks=0 -rss_limit_mb=4096)
         export ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
         ;;
     *)
