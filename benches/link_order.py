@@ -9,7 +9,8 @@ blocks of the text instead of touching most of its blocks, and the kernel maps f
 pages a block at a time: that is the whole point (see PERFORMANCE_REPORT.md).
 
 Usage, from the project's root (needs valgrind and nm):
-    python3 benches/link_order.py [--jobs N]
+    python3 benches/link_order.py [--jobs N]   # profile again (~10 minutes here)
+    python3 benches/link_order.py --refresh    # after a change of dependencies (~1 minute)
 
 It builds the binary twice: as `cargo build --release` does, which it profiles, and as
 `cargo test --release` does. The test build unifies the features of the
@@ -17,9 +18,10 @@ dev-dependencies, which changes the hashes in the mangled names of the same func
 their names in that build are added by matching names without the hash, so the layout
 (and tests/link_order.rs, which checks it) holds for both.
 
-Symbol names carry hashes that change with the toolchain and the code; a stale list
-still links (LLD skips names it does not find) but places fewer functions, and
-tests/link_order.rs fails when too many are missing: then run this script again.
+Symbol names carry hashes that change with the toolchain and with the dependency graph
+(Cargo.toml, Cargo.lock). A stale list still links (LLD skips names it does not find)
+but places fewer functions, and tests/link_order.rs fails when too many are missing:
+then run this script again, with --refresh when only the names changed.
 """
 import argparse
 import bisect
@@ -107,33 +109,21 @@ def profile_program(binary: str, program: str, workdir: str) -> str:
     return out
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--binary", help="profile this binary instead of building one")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--out", default=os.path.join(ROOT, "link", "atlas.order"))
-    args = parser.parse_args()
-
-    test_names: list[str] = []
-    if args.binary is None:
-        normal = built_binary(["cargo", "build", "--release", "--bin", "atlas"])
-        args.binary = os.path.join(tempfile.mkdtemp(), "atlas")
-        shutil.copy(normal, args.binary)
-        test_build = built_binary(["cargo", "test", "--release", "--no-run"])
-        test_names = [s[2] for s in text_symbols(test_build)]
-
+def profiled_order(binary: str, jobs: int) -> tuple[list[str], int]:
+    """The functions of `binary` that the programs execute, the most widely used first
+    (ties in address order), with how many programs ran."""
     programs = sorted(glob.glob(os.path.join(BENCH, "*.at")))
     programs += sorted(glob.glob(os.path.join(ROOT, "tests", "corpus", "**", "*.at"),
                                  recursive=True))
     programs += sorted(glob.glob(os.path.join(ROOT, "examples", "*.at")))
-    symbols = text_symbols(args.binary)
+    symbols = text_symbols(binary)
     starts = [s[0] for s in symbols]
     uses: collections.Counter[int] = collections.Counter()
-    with tempfile.TemporaryDirectory() as workdir, ThreadPoolExecutor(args.jobs) as pool:
-        profiles = pool.map(lambda p: profile_program(args.binary, p, workdir), programs)
+    with tempfile.TemporaryDirectory() as workdir, ThreadPoolExecutor(jobs) as pool:
+        profiles = pool.map(lambda p: profile_program(binary, p, workdir), programs)
         for done, profile in enumerate(profiles, 1):
             functions = set()
-            for address in executed_addresses(profile, os.path.basename(args.binary)):
+            for address in executed_addresses(profile, os.path.basename(binary)):
                 i = bisect.bisect_right(starts, address) - 1
                 if i >= 0 and symbols[i][0] <= address < symbols[i][0] + symbols[i][1]:
                     functions.add(i)
@@ -141,30 +131,64 @@ def main() -> int:
             os.remove(profile)
             print(f"\r{done}/{len(programs)} programs", end="", file=sys.stderr)
     print(file=sys.stderr)
-
-    # Used by every run first, then by fewer; ties in address order.
     order = sorted(uses, key=lambda i: (-uses[i], symbols[i][0]))
-    size = sum(symbols[i][1] for i in order)
-    by_unhashed = collections.defaultdict(list)
-    for name in test_names:
-        by_unhashed[unhashed(name)].append(name)
+    return [symbols[i][2] for i in order], len(programs)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--out", default=os.path.join(ROOT, "link", "atlas.order"))
+    parser.add_argument("--refresh", action="store_true",
+                        help="keep the listed functions and their order, and only rename "
+                             "them for the binaries as they build now (after a change of "
+                             "dependencies; no profiling)")
+    args = parser.parse_args()
+
+    normal = os.path.join(tempfile.mkdtemp(), "atlas")
+    shutil.copy(built_binary(["cargo", "build", "--release", "--bin", "atlas"]), normal)
+    test_build = built_binary(["cargo", "test", "--release", "--no-run"])
+
+    if args.refresh:
+        with open(args.out) as f:
+            listed = [line.strip() for line in f if line.strip() and not line.startswith("#")]
+        source = f"the functions of the previous list ({args.out})"
+    else:
+        listed, programs = profiled_order(normal, args.jobs)
+        source = f"the functions {programs} programs executed"
+
+    # Names carry hashes that differ between the two builds (and change with the
+    # dependencies): list each function under its name in each build, in one place. A
+    # name the normal build has stays exact; others are matched without their hash
+    # (which also matches the other instances of a generic function).
+    normal_names = {name for _, _, name in text_symbols(normal)}
+    by_key: dict[str, dict[str, list[str]]] = {}
+    for label, build in (("normal", normal), ("test", test_build)):
+        by_key[label] = collections.defaultdict(list)
+        for _, _, name in text_symbols(build):
+            by_key[label][unhashed(name)].append(name)
     names: list[str] = []
-    listed: set[str] = set()
-    for i in order:
-        # Each function, then its twins of the test build (the same place in both).
-        for name in [symbols[i][2], *by_unhashed.get(unhashed(symbols[i][2]), [])]:
-            if name not in listed:
-                listed.add(name)
-                names.append(name)
+    seen: set[str] = set()
+    found = 0
+    for name in listed:
+        key = unhashed(name)
+        own = [name] if name in normal_names else by_key["normal"].get(key, [])
+        found += bool(own)
+        for candidate in [*own, *by_key["test"].get(key, [])]:
+            if candidate not in seen:
+                seen.add(candidate)
+                names.append(candidate)
+
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         f.write("# Function layout of the atlas binary for LLD's --symbol-ordering-file\n")
         f.write("# (build.rs). Generated by benches/link_order.py: do not edit by hand.\n")
-        f.write(f"# {len(order)} functions, {size} bytes, from {len(programs)} programs;\n")
-        f.write(f"# with them, {len(names) - len(order)} names of the same functions in the test build.\n")
+        f.write(f"# {found} functions, from {source},\n")
+        f.write(f"# named as in `cargo build --release` and `cargo test --release`.\n")
         for name in names:
             f.write(name + "\n")
-    print(f"wrote {args.out}: {len(order)} functions, {size} bytes", file=sys.stderr)
+    print(f"wrote {args.out}: {found} functions ({len(listed) - found} no longer exist)",
+          file=sys.stderr)
     return 0
 
 
