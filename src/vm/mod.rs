@@ -79,6 +79,28 @@ impl Default for Options {
 pub struct Runtime {
     /// When the run started, for `clock()`.
     pub start: Instant,
+    /// The heap account may not exceed this (`--max-memory`; `usize::MAX` without it).
+    heap_ceiling: usize,
+    /// The memory limit, for its error message.
+    max_memory: usize,
+}
+
+impl Runtime {
+    /// Whether the run has a memory limit.
+    pub fn limits_memory(&self) -> bool {
+        self.heap_ceiling != usize::MAX
+    }
+
+    /// Fails with the memory limit's error when `bytes` more would take the run past
+    /// it. For prelude functions that can build many times their input in one call
+    /// (`join` with a long separator, `split` into characters): the limit is otherwise
+    /// checked after each instruction, too late to stop the allocation.
+    pub fn reserve(&self, bytes: usize) -> Result<(), String> {
+        if heap::live_bytes().saturating_add(bytes) > self.heap_ceiling {
+            return Err(format!("memory limit of {} bytes reached", self.max_memory));
+        }
+        Ok(())
+    }
 }
 
 /// A runtime error recorded by a handler: the message and the faulting instruction.
@@ -147,6 +169,8 @@ impl<'out> Vm<'out> {
             globals,
             rt: Runtime {
                 start: Instant::now(),
+                heap_ceiling: usize::MAX,
+                max_memory: 0,
             },
             out,
             out_buf: String::new(),
@@ -219,6 +243,8 @@ impl<'out> Vm<'out> {
                     .map_or(usize::MAX, |m| heap::live_bytes().saturating_add(m)),
                 previous_ip: std::ptr::null(),
             };
+            self.rt.heap_ceiling = self.meter.heap_ceiling;
+            self.rt.max_memory = max_memory.unwrap_or(0);
         }
         limited
     }

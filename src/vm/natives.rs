@@ -3,9 +3,10 @@
 //! `print`, `str`, `len`, `push`, `pop` are opcodes and `map`, `filter`, `reduce` are
 //! compiled into loops, so they are not here.
 
+use std::mem::size_of;
 use std::rc::Rc;
 
-use super::value::{Str, Value};
+use super::value::{Str, Value, STR_OVERHEAD};
 use super::Runtime;
 use crate::builtins::Builtin;
 use crate::stdlib::{math, number, strings};
@@ -119,11 +120,24 @@ fn concat(_: &Runtime, args: &[Value]) -> Result<Value, String> {
     Ok(Value::array(items))
 }
 
-fn join(_: &Runtime, args: &[Value]) -> Result<Value, String> {
+fn join(rt: &Runtime, args: &[Value]) -> Result<Value, String> {
     let parts = match args.first() {
         Some(Value::Array(items)) => items.borrow(),
         _ => return Ok(Value::str("")),
     };
+    if rt.limits_memory() {
+        let separators = s(args, 1)
+            .len()
+            .saturating_mul(parts.len().saturating_sub(1));
+        let size = parts
+            .iter()
+            .map(|v| match v {
+                Value::Str(t) => t.as_str().len(),
+                _ => 0,
+            })
+            .fold(separators, usize::saturating_add);
+        rt.reserve(size.saturating_add(STR_OVERHEAD))?;
+    }
     let texts = parts.iter().map(|v| match v {
         Value::Str(t) => t.as_str(),
         _ => "",
@@ -131,8 +145,18 @@ fn join(_: &Runtime, args: &[Value]) -> Result<Value, String> {
     Ok(Value::str(strings::join(texts, s(args, 1))))
 }
 
-fn split(_: &Runtime, args: &[Value]) -> Result<Value, String> {
-    let parts = strings::split_str(s(args, 0), s(args, 1));
+fn split(rt: &Runtime, args: &[Value]) -> Result<Value, String> {
+    let (text, separator) = (s(args, 0), s(args, 1));
+    if rt.limits_memory() {
+        let pieces = if separator.is_empty() {
+            text.chars().count()
+        } else {
+            text.matches(separator).count() + 1
+        };
+        let each = size_of::<Value>() + STR_OVERHEAD;
+        rt.reserve(pieces.saturating_mul(each).saturating_add(text.len()))?;
+    }
+    let parts = strings::split_str(text, separator);
     Ok(Value::array(parts.into_iter().map(Value::str).collect()))
 }
 

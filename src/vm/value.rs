@@ -23,6 +23,9 @@ const fn rc_allocation<T>() -> usize {
     2 * size_of::<usize>() + size_of::<T>()
 }
 
+/// Bytes a string holds in the heap account besides its text.
+pub const STR_OVERHEAD: usize = rc_allocation::<Str>();
+
 impl Str {
     pub fn new(text: impl Into<Box<str>>) -> Str {
         let text = text.into();
