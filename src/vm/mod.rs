@@ -79,7 +79,8 @@ impl Default for Options {
 pub struct Runtime {
     /// When the run started, for `clock()`.
     pub start: Instant,
-    /// The heap account may not exceed this (`--max-memory`; `usize::MAX` without it).
+    /// The heap account may not exceed this: `heap::live_bytes()` at the start of the
+    /// run plus `--max-memory` (`usize::MAX` without a limit).
     heap_ceiling: usize,
     /// The memory limit, for its error message.
     max_memory: usize,
@@ -91,15 +92,32 @@ impl Runtime {
         self.heap_ceiling != usize::MAX
     }
 
+    /// Whether `bytes` more keep the run within its memory limit.
+    #[inline]
+    pub fn fits(&self, bytes: usize) -> bool {
+        heap::live_bytes().saturating_add(bytes) <= self.heap_ceiling
+    }
+
+    /// Bytes the run may still acquire.
+    fn headroom(&self) -> usize {
+        self.heap_ceiling.saturating_sub(heap::live_bytes())
+    }
+
+    /// The error of the memory limit.
+    pub fn memory_error(&self) -> String {
+        format!("memory limit of {} bytes reached", self.max_memory)
+    }
+
     /// Fails with the memory limit's error when `bytes` more would take the run past
     /// it. For prelude functions that can build many times their input in one call
     /// (`join` with a long separator, `split` into characters): the limit is otherwise
     /// checked after each instruction, too late to stop the allocation.
     pub fn reserve(&self, bytes: usize) -> Result<(), String> {
-        if heap::live_bytes().saturating_add(bytes) > self.heap_ceiling {
-            return Err(format!("memory limit of {} bytes reached", self.max_memory));
+        if self.fits(bytes) {
+            Ok(())
+        } else {
+            Err(self.memory_error())
         }
-        Ok(())
     }
 }
 
@@ -145,9 +163,6 @@ struct Meter {
     /// `heap::acquired_bytes()` at the last read of the clock.
     clock_bytes: usize,
     deadline: Option<Instant>,
-    /// The heap account may not exceed this (`heap::live_bytes()` at the start of the
-    /// run plus `max_memory`).
-    heap_ceiling: usize,
     /// The instruction before the current one: the one that allocated, when the heap
     /// check fails.
     previous_ip: *const u8,
@@ -184,7 +199,6 @@ impl<'out> Vm<'out> {
                 until_clock: CLOCK_INTERVAL,
                 clock_bytes: heap::acquired_bytes(),
                 deadline: None,
-                heap_ceiling: usize::MAX,
                 previous_ip: std::ptr::null(),
             },
         }
@@ -239,11 +253,10 @@ impl<'out> Vm<'out> {
                 until_clock: CLOCK_INTERVAL,
                 clock_bytes: heap::acquired_bytes(),
                 deadline: timeout.map(|t| Instant::now() + t),
-                heap_ceiling: max_memory
-                    .map_or(usize::MAX, |m| heap::live_bytes().saturating_add(m)),
                 previous_ip: std::ptr::null(),
             };
-            self.rt.heap_ceiling = self.meter.heap_ceiling;
+            self.rt.heap_ceiling =
+                max_memory.map_or(usize::MAX, |m| heap::live_bytes().saturating_add(m));
             self.rt.max_memory = max_memory.unwrap_or(0);
         }
         limited
@@ -366,7 +379,7 @@ impl<'out> Vm<'out> {
     fn printer(&self) -> Printer<'_> {
         Printer {
             module: &self.module,
-            limit: self.meter.heap_ceiling.saturating_sub(heap::live_bytes()),
+            limit: self.rt.headroom(),
         }
     }
 
@@ -374,8 +387,8 @@ impl<'out> Vm<'out> {
     #[cold]
     #[inline(never)]
     fn fail_memory(&mut self, cx: &Cx) -> Flow {
-        let limit = self.options.max_memory.unwrap_or(0);
-        self.fail(cx, format!("memory limit of {limit} bytes reached"))
+        let message = self.rt.memory_error();
+        self.fail(cx, message)
     }
 
     /// Builds the error with its trace from the frames still on the stack.
@@ -428,13 +441,12 @@ impl MeterHook for Vm<'_> {
         // Checked after the fact: the instruction that went over the limit has run, so
         // a run may overshoot by one allocation (at most the size of the largest string
         // or array it builds in one step).
-        if heap::live_bytes() > self.meter.heap_ceiling {
-            let limit = self.options.max_memory.unwrap_or(0);
+        if !self.rt.fits(0) {
             let at = Cx {
                 ip: self.meter.previous_ip,
                 regs: cx.regs,
             };
-            self.fail(&at, format!("memory limit of {limit} bytes reached"));
+            self.fail_memory(&at);
             return true;
         }
         self.meter.previous_ip = cx.ip;

@@ -1,7 +1,6 @@
 //! Handlers of the `string` opcodes.
 
 use super::dispatch::{Cx, Flow, StringHandlers};
-use super::heap;
 use super::value::Value;
 use super::Vm;
 
@@ -23,7 +22,7 @@ impl Vm<'_> {
                 _ => 24,
             })
             .fold(0, usize::saturating_add);
-        if heap::live_bytes().saturating_add(size) > self.meter.heap_ceiling {
+        if !self.rt.fits(size) {
             return None;
         }
         let mut text = String::with_capacity(size);

@@ -37,7 +37,7 @@ impl Str {
 
     /// Bytes this string holds in the heap account (`--max-memory`).
     fn footprint(&self) -> usize {
-        rc_allocation::<Str>() + self.text.len()
+        STR_OVERHEAD + self.text.len()
     }
 
     #[inline]
