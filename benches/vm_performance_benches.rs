@@ -58,9 +58,9 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion};
 
-use atlas::bytecode::Module;
 use atlas::compile::CompileOptions;
 use atlas::driver;
+use atlas::verify::VerifiedModule;
 use atlas::vm::{self, Dispatch, Options};
 
 // ---- configurations ----------------------------------------------------------------------
@@ -401,7 +401,7 @@ fn measure_heap<R>(work: impl FnOnce() -> R) -> (R, Heap) {
 
 // ---- running ------------------------------------------------------------------------------
 
-fn compile(program: &Program, config: &Config) -> Rc<Module> {
+fn compile(program: &Program, config: &Config) -> Rc<VerifiedModule> {
     driver::compile_source(&program.source, config.compile).unwrap_or_else(|errors| {
         panic!(
             "{}/{} does not compile in {}: {:?}",
@@ -413,13 +413,13 @@ fn compile(program: &Program, config: &Config) -> Rc<Module> {
     })
 }
 
-fn execute(module: &Rc<Module>, config: &Config, out: &mut dyn io::Write) {
+fn execute(module: &Rc<VerifiedModule>, config: &Config, out: &mut dyn io::Write) {
     if let Err(e) = vm::run_module(Rc::clone(module), config.vm, out) {
         panic!("runtime error in {}: {}", config.name, e.message);
     }
 }
 
-fn output(module: &Rc<Module>, config: &Config) -> String {
+fn output(module: &Rc<VerifiedModule>, config: &Config) -> String {
     let mut out = Vec::new();
     execute(module, config, &mut out);
     String::from_utf8(out).expect("utf-8 output")
@@ -575,7 +575,8 @@ fn interleaved_table(programs: &[Program], configs: &[Config], rounds: usize) ->
     let mut logs = vec![Vec::new(); configs.len()];
     for &category in CATEGORIES {
         for program in programs.iter().filter(|p| p.category == category) {
-            let modules: Vec<Rc<Module>> = configs.iter().map(|c| compile(program, c)).collect();
+            let modules: Vec<Rc<VerifiedModule>> =
+                configs.iter().map(|c| compile(program, c)).collect();
             let time = |k: usize, batch: u32| {
                 let start = Instant::now();
                 for _ in 0..batch {

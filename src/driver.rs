@@ -4,14 +4,13 @@
 use std::fmt::Write;
 use std::rc::Rc;
 
-use crate::bytecode::Module;
 use crate::check::{self, CheckInfo};
 use crate::compile::{self, CompileOptions};
 use crate::diag::{CompileError, RuntimeError};
 use crate::span::{LineIndex, Span};
 use crate::syntax::ast::Program;
 use crate::syntax::parser;
-use crate::verify;
+use crate::verify::{self, VerifiedModule};
 
 /// Compile errors reported at most: a file of a million bad statements gets the first
 /// ones and a count of the rest, not a million diagnostics.
@@ -51,12 +50,12 @@ fn limit_errors(mut errors: Vec<CompileError>) -> Vec<CompileError> {
 pub fn compile_source(
     source: &str,
     options: CompileOptions,
-) -> Result<Rc<Module>, Vec<CompileError>> {
+) -> Result<Rc<VerifiedModule>, Vec<CompileError>> {
     let (program, info) = check_source(source)?;
     let module = compile::compile(&program, &info, options).map_err(|e| vec![e])?;
     // The compiler only emits verifiable code; a failure here is a compiler bug, reported
     // as an error rather than run.
-    verify::verify(&module).map_err(|e| {
+    let module = verify::verify(module).map_err(|e| {
         vec![CompileError::new(
             format!("internal error: bad bytecode: {e}"),
             Span::default(),

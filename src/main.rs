@@ -253,7 +253,7 @@ fn compile(
     path: &str,
     source: &str,
     optimize: bool,
-) -> Result<std::rc::Rc<atlas::bytecode::Module>, u8> {
+) -> Result<std::rc::Rc<atlas::verify::VerifiedModule>, u8> {
     driver::compile_source(source, CompileOptions { optimize }).map_err(|errors| {
         report_compile_errors(path, source, &errors);
         EXIT_COMPILE_ERROR

@@ -7,13 +7,85 @@
 //! - jumps land on instruction starts, and the code ends with an instruction that
 //!   cannot fall through (`jump`, `ret`, `ret_void`);
 //! - direct calls pass the callee's arity; the line table has one entry per instruction.
+//!
+//! The VM runs only a [`VerifiedModule`], which only [`verify`] makes, so safe code cannot
+//! hand the VM bytecode these facts do not hold for (a hand-built `Module` with a wild
+//! jump, say):
+//!
+//! ```compile_fail,E0308
+//! // A `Module` that was never verified (here the compiler's output, taken apart; it could
+//! // as well be built by hand) is not something the VM runs.
+//! use std::rc::Rc;
+//! let verified = atlas::driver::compile_source("print(1);", Default::default()).unwrap();
+//! let module: atlas::bytecode::Module = verified.module().clone();
+//! let mut out = Vec::new();
+//! let _ = atlas::vm::run_module(Rc::new(module), atlas::vm::Options::default(), &mut out);
+//! ```
+//!
+//! ```compile_fail,E0451
+//! // Nor can one be wrapped by hand: the field is private.
+//! let verified = atlas::driver::compile_source("print(1);", Default::default()).unwrap();
+//! let module: atlas::bytecode::Module = verified.module().clone();
+//! let _ = atlas::verify::VerifiedModule { module };
+//! ```
+//!
+//! The path that compiles goes through the verifier:
+//!
+//! ```
+//! use std::rc::Rc;
+//! let verified = atlas::driver::compile_source("print(\"one\");", Default::default()).unwrap();
+//! let mut module: atlas::bytecode::Module = verified.module().clone();
+//! module.functions[module.script as usize].consts[0] = atlas::vm::value::Value::str("three");
+//! let module = atlas::verify::verify(module).expect("still verifies");
+//! let mut out = Vec::new();
+//! atlas::vm::run_module(Rc::new(module), atlas::vm::Options::default(), &mut out).unwrap();
+//! assert_eq!(out, b"three\n");
+//! ```
+
+use std::ops::Deref;
 
 use crate::bytecode::{Function, Module, Opcode, OperandKind, OperandValue};
 use crate::vm::natives::NATIVES;
 use crate::vm::value::Value;
 
-/// Checks a whole module; the error names the function and offset.
-pub fn verify(module: &Module) -> Result<(), String> {
+/// A module the verifier accepted, and the only form of bytecode the VM runs: its field
+/// is private and [`verify`] is its one constructor, so every `unsafe` operand read and
+/// register access in `src/vm/` rests on the checks above. Reading the module is free
+/// (`Deref`); changing it means `into_inner` and verifying again.
+#[derive(Debug, Clone)]
+pub struct VerifiedModule {
+    module: Module,
+}
+
+impl VerifiedModule {
+    /// The verified bytecode.
+    pub fn module(&self) -> &Module {
+        &self.module
+    }
+
+    /// Gives the module back, to change it (it must be verified again to run).
+    pub fn into_inner(self) -> Module {
+        self.module
+    }
+}
+
+impl Deref for VerifiedModule {
+    type Target = Module;
+
+    fn deref(&self) -> &Module {
+        &self.module
+    }
+}
+
+/// Checks a whole module and, when it passes, makes it runnable; the error names the
+/// function and offset.
+pub fn verify(module: Module) -> Result<VerifiedModule, String> {
+    check(&module)?;
+    Ok(VerifiedModule { module })
+}
+
+/// The checks of [`verify`], on a borrowed module.
+fn check(module: &Module) -> Result<(), String> {
     if module.script as usize >= module.functions.len() {
         return Err(format!("script index {} out of range", module.script));
     }

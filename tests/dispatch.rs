@@ -5,17 +5,18 @@
 use std::collections::BTreeSet;
 use std::rc::Rc;
 
-use atlas::bytecode::{Module, Opcode};
+use atlas::bytecode::Opcode;
 use atlas::compile::CompileOptions;
+use atlas::verify::VerifiedModule;
 use atlas::vm::{self, Dispatch, Options};
 
 const ALL_OPCODES: &str = include_str!("fixtures/all_opcodes.at");
 
-fn compile(source: &str) -> Rc<Module> {
+fn compile(source: &str) -> Rc<VerifiedModule> {
     atlas::driver::compile_source(source, CompileOptions::default()).expect("compiles")
 }
 
-fn run(module: Rc<Module>, dispatch: Dispatch) -> String {
+fn run(module: Rc<VerifiedModule>, dispatch: Dispatch) -> String {
     let mut out = Vec::new();
     let options = Options {
         dispatch,

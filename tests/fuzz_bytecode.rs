@@ -45,8 +45,7 @@ fn function(name: &str, arity: u8, num_regs: u16, code: &[(Opcode, &[f64])]) -> 
 /// Verifies `module`, runs it on every dispatch loop (metered and not) and returns what
 /// the metered run printed and how it ended.
 fn run(module: Module) -> (String, Result<(), RuntimeError>) {
-    atlas::verify::verify(&module).expect("the verifier accepts the module");
-    let module = Rc::new(module);
+    let module = Rc::new(atlas::verify::verify(module).expect("the verifier accepts the module"));
     let options = Options {
         max_frames: 32,
         max_instructions: Some(10_000),
@@ -111,7 +110,7 @@ fn constants_name_existing_functions() {
     ];
     for bad in [Value::Func(1000), Value::Native(1000)] {
         let module = script_with(2, vec![bad.clone()], &call);
-        let error = atlas::verify::verify(&module).expect_err("a bad function constant");
+        let error = atlas::verify::verify(module).expect_err("a bad function constant");
         assert!(error.contains("constant 0"), "{bad:?}: {error}");
     }
     // In range they run (a native called with the wrong arguments computes a default).
@@ -143,7 +142,7 @@ fn concat_checks_the_memory_limit_before_allocating() {
     code.push((Opcode::Concat, &[0.0, 0.0, 255.0]));
     code.push((Opcode::RetVoid, &[]));
     let module = script_with(255, vec![Value::str("x".repeat(4 << 20))], &code);
-    atlas::verify::verify(&module).expect("the verifier accepts the module");
+    let module = atlas::verify::verify(module).expect("the verifier accepts the module");
     let options = Options {
         max_instructions: Some(10_000),
         max_memory: Some(8 << 20),
@@ -215,7 +214,7 @@ fn deeply_nested_arrays_drop() {
             (Opcode::RetVoid, &[]),
         ],
     );
-    atlas::verify::verify(&module).expect("the verifier accepts the module");
+    let module = atlas::verify::verify(module).expect("the verifier accepts the module");
     let mut out = Vec::new();
     vm::run_module(Rc::new(module), Options::default(), &mut out).expect("runs");
     assert_eq!(out, b"1\n");
@@ -236,7 +235,7 @@ fn time_limit_holds_when_each_instruction_builds_megabytes() {
     code.push((Opcode::Concat, &[255.0, 0.0, 255.0]));
     code.push((Opcode::Jump, &[-4.0]));
     let module = script_with(256, vec![Value::str("x".repeat(64 << 10))], &code);
-    atlas::verify::verify(&module).expect("the verifier accepts the module");
+    let module = atlas::verify::verify(module).expect("the verifier accepts the module");
     let options = Options {
         max_instructions: Some(u64::MAX),
         timeout: Some(std::time::Duration::from_millis(100)),

@@ -34,6 +34,7 @@ use atlas::bytecode::{Category, Function, Module, Opcode, OperandKind, OperandVa
 use atlas::compile::CompileOptions;
 use atlas::driver::{self, SourceFile, Style};
 use atlas::profile::{run_profiled, Profile};
+use atlas::verify::VerifiedModule;
 use atlas::vm::value::Value;
 use atlas::vm::{Dispatch, Options, Vm};
 
@@ -133,7 +134,7 @@ const OPTIMIZED: Config = Config {
 const CONFIGS: [Config; 2] = [BASELINE, OPTIMIZED];
 
 impl Config {
-    fn compile(self, source: &str) -> Rc<Module> {
+    fn compile(self, source: &str) -> Rc<VerifiedModule> {
         let options = CompileOptions {
             optimize: self.optimize,
         };
@@ -156,7 +157,7 @@ impl Config {
 
     /// Runs `module` and returns its output and the allocations of the run (compilation
     /// excluded; the output buffer is preallocated).
-    fn run_counting(self, module: &Rc<Module>) -> (String, Allocs) {
+    fn run_counting(self, module: &Rc<VerifiedModule>) -> (String, Allocs) {
         let mut out = Vec::with_capacity(1 << 16);
         let (result, allocs) = counting(|| {
             let mut vm = Vm::new(Rc::clone(module), self.options(), &mut out);

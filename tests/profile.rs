@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::rc::Rc;
 
-use atlas::bytecode::{Category, Module, Opcode};
+use atlas::bytecode::{Category, Opcode};
 use atlas::compile::CompileOptions;
 use atlas::profile::{run_profiled, Profile, Weight, JSON_SCHEMA};
+use atlas::verify::VerifiedModule;
 use atlas::vm::Options;
 use rstest::rstest;
 use serde_json::Value as Json;
@@ -29,7 +30,7 @@ fn fib_source(n: u32) -> String {
     FIB.replace("fib(N)", &format!("fib({n})"))
 }
 
-fn compile(source: &str, optimize: bool) -> Rc<Module> {
+fn compile(source: &str, optimize: bool) -> Rc<VerifiedModule> {
     atlas::driver::compile_source(source, CompileOptions { optimize })
         .unwrap_or_else(|e| panic!("does not compile: {e:?}"))
 }

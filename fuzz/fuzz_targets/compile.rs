@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
     for optimize in [false, true] {
         match compile::compile(&program, &info, CompileOptions { optimize }) {
             Ok(module) => {
-                if let Err(e) = atlas::verify::verify(&module) {
+                if let Err(e) = atlas::verify::verify(module.clone()) {
                     panic!("the verifier rejects the compiler's code (optimize: {optimize}): {e}");
                 }
                 atlas::bytecode::disasm::disassemble(&module, source);

@@ -348,9 +348,9 @@ fuzz_target!(|input: Input| {
     let Some(module) = build(&input) else {
         return;
     };
-    if atlas::verify::verify(&module).is_err() {
+    let Ok(module) = atlas::verify::verify(module) else {
         return;
-    }
+    };
     let module = Rc::new(module);
     let mut output = Vec::new();
     let result = vm::run_module(

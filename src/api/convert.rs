@@ -19,9 +19,9 @@ use std::fmt;
 use std::rc::{Rc, Weak};
 
 use crate::builtins::Builtin;
-use crate::bytecode::Module;
 use crate::stdlib::number::write_number;
 use crate::types::Type;
+use crate::verify::VerifiedModule;
 use crate::vm::natives::NATIVES;
 use crate::vm::value::Value;
 
@@ -61,7 +61,10 @@ pub struct Function {
 
 #[derive(Debug, Clone)]
 enum Target {
-    User { index: u32, module: Weak<Module> },
+    User {
+        index: u32,
+        module: Weak<VerifiedModule>,
+    },
     Native(u32),
 }
 
@@ -520,7 +523,7 @@ impl<T: IntoAtlas, E: fmt::Display> IntoAtlas for Result<T, E> {
 
 /// An internal value as a `Dynamic`; `module` (the running one) names and identifies
 /// function values.
-pub(crate) fn to_dynamic(value: &Value, module: Option<&Rc<Module>>) -> Dynamic {
+pub(crate) fn to_dynamic(value: &Value, module: Option<&Rc<VerifiedModule>>) -> Dynamic {
     match value {
         Value::Null | Value::Uninit => Dynamic::Null,
         Value::Bool(b) => Dynamic::Bool(*b),
@@ -557,7 +560,7 @@ pub(crate) fn to_dynamic(value: &Value, module: Option<&Rc<Module>>) -> Dynamic 
 pub(crate) fn to_value(
     value: Dynamic,
     ty: &Type,
-    module: Option<&Rc<Module>>,
+    module: Option<&Rc<VerifiedModule>>,
     fn_types: &[Type],
 ) -> Result<Value, String> {
     Ok(match (value, ty) {

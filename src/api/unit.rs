@@ -16,7 +16,7 @@ use crate::span::{LineIndex, Span};
 use crate::syntax::ast::{DeclId, Expr, ExprKind, Name, Program, Res, Stmt};
 use crate::syntax::parser;
 use crate::types::Type;
-use crate::verify;
+use crate::verify::{self, VerifiedModule};
 
 /// The name of the hidden global that holds the value of a program's last expression
 /// statement (not an identifier, so no script can name it).
@@ -208,7 +208,7 @@ pub(crate) struct UnitFn {
 /// A checked, compiled and verified program with what the host needs to know about it.
 #[derive(Debug)]
 pub(crate) struct Unit {
-    pub module: Rc<crate::bytecode::Module>,
+    pub module: Rc<VerifiedModule>,
     pub source: Rc<SourceMap>,
     pub globals: Vec<UnitGlobal>,
     pub functions: Vec<UnitFn>,
@@ -280,7 +280,12 @@ pub(crate) fn compile_unit(
     };
     let mut module = compile::compile(&program, &info, compile_options)
         .map_err(|e| Error::compile(&source, vec![e]))?;
-    verify::verify(&module).map_err(|e| {
+    for (id, name) in &hidden {
+        if let Some(f) = module.functions.get_mut(*id as usize) {
+            f.name = name.clone();
+        }
+    }
+    let module = verify::verify(module).map_err(|e| {
         Error::compile(
             &source,
             vec![CompileError::new(
@@ -289,11 +294,6 @@ pub(crate) fn compile_unit(
             )],
         )
     })?;
-    for (id, name) in &hidden {
-        if let Some(f) = module.functions.get_mut(*id as usize) {
-            f.name = name.clone();
-        }
-    }
     let slot_of = |name: &str| -> Option<u16> {
         module
             .globals

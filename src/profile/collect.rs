@@ -18,7 +18,8 @@ use std::rc::Rc;
 
 use super::clock::Clock;
 use super::{CallNode, FunctionProfile, InstructionCount, Profile};
-use crate::bytecode::{Category, Module, Opcode, OperandKind, OP_INFO};
+use crate::bytecode::{Category, Opcode, OperandKind, OP_INFO};
+use crate::verify::VerifiedModule;
 use crate::vm::dispatch::Cx;
 use crate::vm::stack::Frame;
 use crate::vm::value::Value;
@@ -107,11 +108,11 @@ pub struct Collector {
     alloc_count: u64,
     alloc_bytes: u64,
 
-    module: Rc<Module>,
+    module: Rc<VerifiedModule>,
 }
 
 impl Collector {
-    pub fn new(module: Rc<Module>) -> Collector {
+    pub fn new(module: Rc<VerifiedModule>) -> Collector {
         let mut watch = [0u8; 256];
         for (byte, info) in OP_INFO.iter().enumerate() {
             // Strings and arrays are created by the string, array and call opcodes

@@ -18,15 +18,16 @@ use std::rc::Rc;
 pub use collect::Collector;
 pub use report::{HotLine, FOLDED_MAX_DEPTH, JSON_SCHEMA};
 
-use crate::bytecode::{Category, Module, Opcode, OP_INFO};
+use crate::bytecode::{Category, Opcode, OP_INFO};
 use crate::diag::RuntimeError;
 use crate::span::Span;
+use crate::verify::VerifiedModule;
 use crate::vm::{Options, Vm};
 
 /// Runs `module` under the profiler, its output going to `out`. The profile covers what
 /// ran, also when the run failed.
 pub fn run_profiled(
-    module: Rc<Module>,
+    module: Rc<VerifiedModule>,
     options: Options,
     out: &mut dyn Write,
 ) -> (Result<(), RuntimeError>, Profile) {

@@ -17,8 +17,9 @@ use super::dispatch::{self, Cx, Flow};
 use super::stack::Stack;
 use super::value::{Printer, Value};
 use super::{Dispatch, Options, Vm};
-use crate::bytecode::{Module, Opcode};
+use crate::bytecode::Opcode;
 use crate::diag::RuntimeError;
+use crate::verify::VerifiedModule;
 
 /// Where a function called from the host returns to: a `ret_void` that ends the run.
 static TRAMPOLINE: [u8; 1] = [Opcode::RetVoid.discriminant()];
@@ -69,13 +70,13 @@ impl HostTable {
 
 /// What a host function may use besides its arguments.
 pub struct HostCx<'a> {
-    module: &'a Rc<Module>,
+    module: &'a Rc<VerifiedModule>,
     out: &'a mut String,
 }
 
 impl HostCx<'_> {
     /// The running module (to name or identify function values).
-    pub fn module(&self) -> &Rc<Module> {
+    pub fn module(&self) -> &Rc<VerifiedModule> {
         self.module
     }
 
@@ -122,7 +123,7 @@ impl<'out> Vm<'out> {
     /// A VM for `module` on reused `parts` (made for the same `options`), with the given
     /// global slots (`Value::Uninit` where none is given) and host functions.
     pub fn with_parts(
-        module: Rc<Module>,
+        module: Rc<VerifiedModule>,
         options: Options,
         out: &'out mut dyn std::io::Write,
         parts: VmParts,

@@ -22,8 +22,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::bytecode::Module;
 use crate::diag::{RuntimeError, TraceFrame};
+use crate::verify::VerifiedModule;
 use dispatch::{Cx, Flow, Handlers, MeterHook, ProfileHook};
 use stack::Stack;
 use value::{Printer, Value};
@@ -134,7 +134,7 @@ struct Fault {
 const OUTPUT_CHUNK: usize = 8 * 1024;
 
 pub struct Vm<'out> {
-    module: Rc<Module>,
+    module: Rc<VerifiedModule>,
     stack: Stack,
     globals: Vec<Value>,
     rt: Runtime,
@@ -176,7 +176,7 @@ const CLOCK_INTERVAL: u32 = 4096;
 const CLOCK_BYTES: usize = 1 << 20;
 
 impl<'out> Vm<'out> {
-    pub fn new(module: Rc<Module>, options: Options, out: &'out mut dyn Write) -> Vm<'out> {
+    pub fn new(module: Rc<VerifiedModule>, options: Options, out: &'out mut dyn Write) -> Vm<'out> {
         let globals = vec![Value::Uninit; module.globals.len()];
         Vm {
             stack: Stack::new(options.max_frames, options.max_stack),
@@ -488,7 +488,7 @@ impl ProfileHook for Vm<'_> {
 
 /// Compiles nothing: runs an already compiled module and writes its output to `out`.
 pub fn run_module(
-    module: Rc<Module>,
+    module: Rc<VerifiedModule>,
     options: Options,
     out: &mut dyn Write,
 ) -> Result<(), RuntimeError> {
