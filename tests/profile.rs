@@ -105,7 +105,11 @@ fn check_consistency(profile: &Profile, source: &str) {
     }
     assert_eq!(profile.calls("<script>"), 1);
     let deepest = profile.call_tree().iter().map(|n| n.depth).max().unwrap();
-    assert_eq!(profile.peak_frames(), deepest as usize);
+    if profile.other_stack_calls() == 0 {
+        assert_eq!(profile.peak_frames(), deepest as usize);
+    } else {
+        assert!(profile.peak_frames() >= deepest as usize);
+    }
     assert!(profile.peak_stack() > 0);
 
     // Times are estimates, but sane ones.
@@ -297,6 +301,81 @@ fn deep_recursion_is_profiled_and_folded_stacks_are_cut() {
     assert_eq!(total, profile.instructions());
 }
 
+/// Two functions that each call both of them, `DEPTH` levels down: every call is a new
+/// call stack (2^(DEPTH+1) - 2 of them), more than the profiler keeps.
+const EVERY_CALL_A_NEW_STACK: &str = "
+fn a(n: number) -> number {
+    if (n == 0) { return 1; }
+    return a(n - 1) + b(n - 1);
+}
+fn b(n: number) -> number {
+    if (n == 0) { return 1; }
+    return a(n - 1) + b(n - 1);
+}
+print(a(DEPTH) + b(DEPTH));
+";
+
+/// A program that recursed 20 k deep along random paths made the profiler take 1.27 GB
+/// (run: 4.5 MB): one node per distinct stack, without end. Past the cap, calls are
+/// charged to `[other stacks]`; the counts stay exact and the report says so.
+#[test]
+fn the_call_tree_is_capped_and_counts_stay_exact() {
+    let depth = 17;
+    let source = EVERY_CALL_A_NEW_STACK.replace("DEPTH", &depth.to_string());
+    let (out, ok, profile) = profile_source(&source, true);
+    assert!(ok);
+    assert_eq!(out.trim(), (1u64 << (depth + 1)).to_string());
+    let calls = (1u64 << (depth + 2)) - 2;
+    assert_eq!(profile.calls("a") + profile.calls("b"), calls);
+    check_consistency(&profile, &source);
+    let tree = profile.call_tree();
+    // The kept stacks, `[other stacks]` and one node under it per function.
+    assert!(tree.len() <= (1 << 16) + 1 + 3, "{} nodes", tree.len());
+    assert!(profile.other_stack_calls() > 0, "the cap is reached");
+    let other = tree
+        .iter()
+        .position(|n| n.function == atlas::profile::OTHER_STACKS)
+        .expect("an [other stacks] node");
+    let charged: u64 = tree
+        .iter()
+        .filter(|n| n.parent == Some(other as u32))
+        .map(|n| n.calls)
+        .sum();
+    assert_eq!(charged, profile.other_stack_calls());
+    let kept: u64 = tree
+        .iter()
+        .filter(|n| n.parent != Some(other as u32) && n.function != atlas::profile::OTHER_STACKS)
+        .map(|n| n.calls)
+        .sum();
+    assert_eq!(kept + charged, calls + 1, "every call, and the script's");
+    assert_eq!(profile.peak_frames(), depth + 2);
+    let report = profile.report("t.at", &source, 10);
+    assert!(
+        report.contains("call stacks          tree full: "),
+        "{report}"
+    );
+    let folded = profile.folded(Weight::Instructions);
+    assert!(folded.contains("\n[other stacks];a "), "{folded:.200}");
+}
+
+/// Deep recursion along one path is one stack per depth and stays whole.
+#[test]
+fn deep_recursion_along_one_path_is_kept_whole() {
+    let source = "
+fn down(n: number) -> number {
+    if (n == 0) { return 0; }
+    return down(n - 1) + 1;
+}
+print(down(9000));
+";
+    let (out, ok, profile) = profile_source(source, true);
+    assert!(ok);
+    assert_eq!(out, "9000\n");
+    assert_eq!(profile.other_stack_calls(), 0);
+    assert_eq!(profile.call_tree().len(), 9002);
+    assert!(!profile.report("t.at", source, 10).contains("tree full"));
+}
+
 #[test]
 fn folded_stacks_name_every_call_path() {
     let source = fib_source(10);
@@ -437,6 +516,7 @@ fn check_schema(doc: &Json) {
     integer(&totals["allocations"]["count"]);
     integer(&totals["allocations"]["bytes"]);
     integer(&totals["timed_instructions"]);
+    integer(&totals["other_stack_calls"]);
 
     for list in ["categories", "opcodes"] {
         let rows = doc[list].as_array().unwrap();

@@ -17,7 +17,7 @@
 use std::rc::Rc;
 
 use super::clock::Clock;
-use super::{CallNode, FunctionProfile, InstructionCount, Profile};
+use super::{CallNode, FunctionProfile, InstructionCount, Profile, FOLDED_MAX_DEPTH, OTHER_STACKS};
 use crate::bytecode::{Category, Opcode, OperandKind, OP_INFO};
 use crate::verify::VerifiedModule;
 use crate::vm::dispatch::Cx;
@@ -26,6 +26,20 @@ use crate::vm::value::Value;
 
 /// The node standing for "no frame yet": parent of the script's node.
 const ROOT: u32 = 0;
+
+/// No node: what `other_stacks` holds until the tree is full (no node has it as parent).
+const NO_NODE: u32 = u32::MAX;
+
+/// Distinct call stacks kept in the calling-context tree. A program that recurses deep
+/// along ever new paths makes a stack per call; past the cap, calls that would start a
+/// new stack are charged to `[other stacks]` (one node per function), so the profiler's
+/// memory stays bounded (about 100 bytes a stack) however long the run.
+const MAX_CALL_STACKS: usize = 1 << 16;
+
+/// Frames of the kept stacks up to `FOLDED_MAX_DEPTH` deep: the cap on the size of the
+/// folded stacks (a line per such stack, a name per frame; deeper stacks are folded into
+/// their ancestor's line).
+const MAX_KEPT_FRAMES: usize = 1 << 22;
 
 /// A node of the calling-context tree: one distinct stack of functions. It caches what
 /// the collector needs when its function starts running, so a call or a return touches
@@ -85,8 +99,12 @@ pub struct Collector {
     /// The running node (ROOT before the script starts), and its depth.
     current: u32,
     tracked_depth: usize,
+    /// The callers of the frames running in nodes under `[other stacks]`, innermost last
+    /// (elsewhere a node's caller is its parent).
+    other_callers: Vec<u32>,
     nodes: Vec<Node>,
     peak_stack: usize,
+    peak_frames: usize,
 
     // ---- touched by the examined instructions, and at the end ----
     pending: u8,
@@ -95,6 +113,12 @@ pub struct Collector {
     /// Per function, per code offset: instructions executed there. Never resized (the
     /// nodes point into it).
     offset_counts: Vec<Vec<u64>>,
+    /// Frames of the kept stacks (see `MAX_KEPT_FRAMES`).
+    kept_frames: usize,
+    /// The `[other stacks]` node once the caps are reached (`NO_NODE` until then), and
+    /// per function its node under it (ROOT: none yet).
+    other_stacks: u32,
+    other_nodes: Vec<u32>,
     rng: u64,
     sample_op: u8,
     sample_start: u64,
@@ -159,11 +183,16 @@ impl Collector {
             last_total: 0,
             current: ROOT,
             tracked_depth: 0,
+            other_callers: Vec::new(),
             nodes: Vec::new(),
             peak_stack: 0,
+            peak_frames: 0,
             pending: 0,
             children: Vec::new(),
             offset_counts,
+            kept_frames: 0,
+            other_stacks: NO_NODE,
+            other_nodes: vec![ROOT; module.functions.len()],
             rng: 0x9E37_79B9_7F4A_7C15,
             sample_op: 0,
             sample_start: 0,
@@ -251,10 +280,10 @@ impl Collector {
         if depth == self.tracked_depth + 1 {
             self.enter(frames[depth - 1]);
         } else if depth + 1 == self.tracked_depth {
-            self.current = self.nodes[self.current as usize].parent;
+            self.current = self.caller();
         } else {
             while self.tracked_depth > depth {
-                self.current = self.nodes[self.current as usize].parent;
+                self.current = self.caller();
                 self.tracked_depth -= 1;
             }
             while self.tracked_depth < depth {
@@ -263,6 +292,7 @@ impl Collector {
             }
         }
         self.tracked_depth = depth;
+        self.peak_frames = self.peak_frames.max(depth);
         let node = &self.nodes[self.current as usize];
         self.code_start = node.code_start;
         self.counts = node.counts;
@@ -284,10 +314,24 @@ impl Collector {
     #[inline(always)]
     fn enter(&mut self, frame: Frame) {
         let node = self.child(self.current, frame.func);
+        if self.nodes[node as usize].parent == self.other_stacks {
+            self.other_callers.push(self.current);
+        }
         let entered = &mut self.nodes[node as usize];
         entered.calls += 1;
         self.peak_stack = self.peak_stack.max(frame.base + entered.num_regs as usize);
         self.current = node;
+    }
+
+    /// The node of the frame that called the current one.
+    #[inline(always)]
+    fn caller(&mut self) -> u32 {
+        let parent = self.nodes[self.current as usize].parent;
+        if parent == self.other_stacks {
+            self.other_callers.pop().unwrap_or(ROOT)
+        } else {
+            parent
+        }
     }
 
     /// The node for calling `func` from `parent`, created on first use.
@@ -309,13 +353,46 @@ impl Collector {
         let node = match found {
             Some(node) => node,
             None => {
-                let node = self.new_node(func, parent);
-                self.children[parent as usize].push((func, node));
-                node
+                // The new stack's line of folded stacks: a name per frame, its callers'
+                // and its own (none when it is deeper: it is folded into an ancestor's).
+                let depth = self.tracked_depth + 1;
+                let frames = if depth <= FOLDED_MAX_DEPTH { depth } else { 0 };
+                if self.nodes.len() >= MAX_CALL_STACKS
+                    || self.kept_frames + frames > MAX_KEPT_FRAMES
+                {
+                    self.other_stack(func)
+                } else {
+                    self.kept_frames += frames;
+                    let node = self.new_node(func, parent);
+                    self.children[parent as usize].push((func, node));
+                    node
+                }
             }
         };
         self.nodes[parent as usize].last_child = node;
         node
+    }
+
+    /// The node that stands for every stack beyond the caps whose innermost function is
+    /// `func`, under `[other stacks]` (a caller may cache it as its `last_child`: it
+    /// stands for `func` called from anywhere past the caps).
+    #[cold]
+    fn other_stack(&mut self, func: u32) -> u32 {
+        if self.other_stacks == NO_NODE {
+            self.other_stacks = self.new_node(OTHER_STACKS, ROOT);
+            self.children[ROOT as usize].push((OTHER_STACKS, self.other_stacks));
+        }
+        match self.other_nodes.get(func as usize) {
+            Some(&node) if node != ROOT => node,
+            _ => {
+                let node = self.new_node(func, self.other_stacks);
+                self.children[self.other_stacks as usize].push((func, node));
+                if let Some(slot) = self.other_nodes.get_mut(func as usize) {
+                    *slot = node;
+                }
+                node
+            }
+        }
     }
 
     /// The instruction is timed, or may create a string or an array: note what to look
@@ -444,7 +521,6 @@ impl Collector {
                 stack.push((child, false));
             }
         }
-        let peak_frames = depth.iter().copied().max().unwrap_or(0) as usize;
 
         // Functions: sums over their nodes.
         let mut functions: Vec<FunctionProfile> = module
@@ -462,9 +538,10 @@ impl Collector {
             })
             .collect();
         for node in &nodes[1..] {
-            let f = &mut functions[node.func as usize];
-            f.calls += node.calls;
-            f.self_ns += ns(node.self_ticks);
+            if let Some(f) = functions.get_mut(node.func as usize) {
+                f.calls += node.calls;
+                f.self_ns += ns(node.self_ticks);
+            }
         }
         functions.retain(|f| f.calls > 0);
         functions.sort_by(|a, b| {
@@ -488,6 +565,14 @@ impl Collector {
                 self_ns: ns(node.self_ticks),
             })
             .collect();
+
+        let other_stack_calls = match self.other_stacks {
+            NO_NODE => 0,
+            other => self.children[other as usize]
+                .iter()
+                .map(|&(_, node)| nodes[node as usize].calls)
+                .sum(),
+        };
 
         // Per-instruction counts, with their opcode and source span.
         let mut instructions = Vec::new();
@@ -559,7 +644,8 @@ impl Collector {
             call_tree,
             instruction_counts: instructions,
             peak_stack: self.peak_stack,
-            peak_frames,
+            peak_frames: self.peak_frames,
+            other_stack_calls,
             allocations: (self.alloc_count, self.alloc_bytes),
             function_names: module.functions.iter().map(|f| f.name.clone()).collect(),
         }

@@ -70,6 +70,9 @@ pub struct Profile {
     instruction_counts: Vec<InstructionCount>,
     peak_stack: usize,
     peak_frames: usize,
+    /// Calls that entered a stack past the caps on kept stacks (charged to
+    /// `[other stacks]`), 0 when every stack was kept.
+    other_stack_calls: u64,
     allocations: (u64, u64),
     function_names: Vec<String>,
 }
@@ -93,15 +96,22 @@ pub struct FunctionProfile {
     pub total_ns: f64,
 }
 
+/// The `function` of the [`CallNode`] under which the profiler gathers the stacks it
+/// did not keep: past 65,536 distinct stacks (or 4 M frames in all), a call that would
+/// start a new stack enters the child of this node for its function instead, so memory
+/// stays bounded. Its name is `[other stacks]`.
+pub const OTHER_STACKS: u32 = u32::MAX - 1;
+
 /// A node of the calling-context tree: one distinct stack of function calls that ran,
 /// identified by its index in [`Profile::call_tree`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallNode {
-    /// The innermost function of the stack (index into the module's functions).
+    /// The innermost function of the stack (index into the module's functions), or
+    /// [`OTHER_STACKS`].
     pub function: u32,
     /// The node of the stack without its innermost function; `None` for `<script>`.
     pub parent: Option<u32>,
-    /// Frames on the stack (1 for `<script>`).
+    /// Frames on the stack (1 for `<script>`; under `[other stacks]`, 2).
     pub depth: u32,
     /// Calls that entered this stack (exact).
     pub calls: u64,
@@ -168,6 +178,12 @@ impl Profile {
         self.peak_frames
     }
 
+    /// Calls charged to `[other stacks]` because the call tree was full (see
+    /// [`OTHER_STACKS`]); 0 when the tree holds every stack that ran.
+    pub fn other_stack_calls(&self) -> u64 {
+        self.other_stack_calls
+    }
+
     /// Strings and arrays created at run time: how many (exact), and their bytes
     /// (an estimate: object headers, text bytes and element capacity at creation; the
     /// growth of arrays by `push` is not counted). Constants are not counted.
@@ -205,6 +221,9 @@ impl Profile {
 
     /// The name of function `index` of the module.
     pub fn function_name(&self, index: u32) -> &str {
+        if index == OTHER_STACKS {
+            return "[other stacks]";
+        }
         self.function_names
             .get(index as usize)
             .map_or("?", String::as_str)

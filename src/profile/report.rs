@@ -75,6 +75,13 @@ impl Profile {
         );
         let _ = writeln!(w, "  peak value stack     {} registers", self.peak_stack);
         let _ = writeln!(w, "  peak frames          {}", self.peak_frames);
+        if self.other_stack_calls > 0 {
+            let _ = writeln!(
+                w,
+                "  call stacks          tree full: {} calls into further stacks are charged to [other stacks]",
+                count(self.other_stack_calls)
+            );
+        }
         let (allocs, bytes) = self.allocations;
         let _ = writeln!(
             w,
@@ -226,6 +233,7 @@ impl Profile {
                 instructions_per_second: ratio(total, wall / 1e9),
                 peak_stack: self.peak_stack,
                 peak_frames: self.peak_frames,
+                other_stack_calls: self.other_stack_calls,
                 allocations: JsonAllocations {
                     count: self.allocations.0,
                     bytes: self.allocations.1,
@@ -397,6 +405,7 @@ struct JsonTotals {
     instructions_per_second: f64,
     peak_stack: usize,
     peak_frames: usize,
+    other_stack_calls: u64,
     allocations: JsonAllocations,
     timed_instructions: u64,
 }
