@@ -55,7 +55,7 @@ enum Command {
         #[command(flatten)]
         vm: VmArgs,
     },
-    /// Type-check a program without running it.
+    /// Type-check and compile a program without running it.
     Check {
         /// The source file (.at).
         file: String,
@@ -391,7 +391,9 @@ fn check(path: &str) -> u8 {
         Ok(source) => source,
         Err(code) => return code,
     };
-    match driver::check_source(&source) {
+    // Compiled too: the compiler's own limits (registers, constants, jump distances)
+    // refuse programs the checker accepts, and `check` must report what `run` would.
+    match driver::compile_source(&source, CompileOptions::default()) {
         Ok(_) => 0,
         Err(errors) => {
             report_compile_errors(path, &source, &errors);

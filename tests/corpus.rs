@@ -11,6 +11,9 @@
 //!   one ends).
 //! - Without `NAME.err` the program must exit with 0.
 //!
+//! `atlas check` of every program must refuse what `run` refuses at compile time, with the
+//! same diagnostics, and accept every other program.
+//!
 //! Standard error must never contain `panicked`. Every run has a 20 s timeout. The binary
 //! runs with `NO_COLOR=1`, from the crate root, on the path relative to it.
 //!
@@ -258,6 +261,28 @@ fn check_program(path: &Path) {
                         break;
                     }
                 }
+            }
+        }
+    }
+
+    // `atlas check` refuses exactly what `run` refuses before running, with the same
+    // diagnostics, and accepts the rest (a runtime error is not its business).
+    let checked = run_atlas(&["check"], path);
+    match &expected.failure {
+        Some((65, _)) => {
+            if checked.code != Some(65) || checked.stderr != got.stderr {
+                problems.push(format!(
+                    "`atlas check` differs from `run`: exit {:?}, stderr:\n{}",
+                    checked.code, checked.stderr
+                ));
+            }
+        }
+        _ => {
+            if checked.code != Some(0) || !checked.stdout.is_empty() {
+                problems.push(format!(
+                    "`atlas check` of a program that compiles: exit {:?}, stderr:\n{}",
+                    checked.code, checked.stderr
+                ));
             }
         }
     }
