@@ -54,6 +54,15 @@ builtins! {
     Max = "max",
     Pow = "pow",
     Clock = "clock",
+    Replace = "replace",
+    Repeat = "repeat",
+    PadStart = "padStart",
+    PadEnd = "padEnd",
+    LastIndexOf = "lastIndexOf",
+    CharCode = "charCode",
+    FromCharCode = "fromCharCode",
+    ToFixed = "toFixed",
+    Random = "random",
 }
 
 impl Builtin {
@@ -72,13 +81,19 @@ impl Builtin {
             Split => (vec![S, S], Type::array(S)),
             Substring => (vec![S, N, N], S),
             CharAt => (vec![S, N], S),
-            IndexOf => (vec![S, S], N),
+            IndexOf | LastIndexOf => (vec![S, S], N),
+            Replace => (vec![S, S, S], S),
+            Repeat => (vec![S, N], S),
+            PadStart | PadEnd => (vec![S, N, S], S),
+            CharCode => (vec![S, N], N),
+            FromCharCode => (vec![N], S),
+            ToFixed => (vec![N, N], S),
             Includes | StartsWith | EndsWith => (vec![S, S], Bool),
             ToUpperCase | ToLowerCase | Trim => (vec![S], S),
             ParseNumber => (vec![S], N),
             Sqrt | Abs | Floor | Ceil | Round => (vec![N], N),
             Min | Max | Pow => (vec![N, N], N),
-            Clock => (vec![], N),
+            Clock | Random => (vec![], N),
         };
         Some(Type::func(params, ret))
     }

@@ -140,6 +140,10 @@ struct VmArgs {
     /// Stop with a runtime error after this many seconds (fractions allowed).
     #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
     timeout: Option<std::time::Duration>,
+    /// Seed `random()` with this number: the same seed gives the same numbers (without
+    /// it, every run differs).
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
 }
 
 /// A number of bytes, with an optional binary suffix: `4096`, `64K`, `16M`, `1G`.
@@ -289,6 +293,7 @@ fn run(path: &str, args: &VmArgs) -> u8 {
         max_instructions: args.max_instructions,
         timeout: args.timeout,
         max_memory: args.max_memory,
+        seed: args.seed,
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

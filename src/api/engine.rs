@@ -910,6 +910,9 @@ impl Engine {
             max_instructions: self.limits.max_instructions,
             timeout: self.limits.timeout,
             max_memory: self.limits.max_memory,
+            // `random()` in an engine: seeded from the system once per engine (the
+            // sequence goes on across calls, in `VmParts`).
+            seed: None,
         }
     }
 

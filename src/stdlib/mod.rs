@@ -3,4 +3,5 @@
 
 pub mod math;
 pub mod number;
+pub mod random;
 pub mod strings;

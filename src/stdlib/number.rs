@@ -334,6 +334,57 @@ pub fn fastmod_magic(d: u32) -> u64 {
     (u64::MAX / d as u64).wrapping_add(1)
 }
 
+/// `toFixed(x, digits)`: JavaScript's `Number.prototype.toFixed`: `x` with exactly
+/// `digits` (an integer in `0 ..= 100`, else the runtime error) decimals, rounded on the
+/// exact value of the double with ties away from zero (`toFixed(2.5, 0)` is `"3"`,
+/// `toFixed(1.005, 2)` is `"1.00"`: the double is just below 1.005); `NaN`, infinities
+/// and magnitudes from 1e21 are printed as `str` prints them.
+pub fn to_fixed(x: f64, digits: f64) -> Result<String, String> {
+    if !(0.0..=100.0).contains(&digits) || digits != digits.trunc() {
+        return Err(format!(
+            "toFixed digits must be an integer in 0..=100, got {}",
+            format_number(digits)
+        ));
+    }
+    let digits = digits as usize;
+    if !x.is_finite() || x.abs() >= 1e21 {
+        return Ok(format_number(x));
+    }
+    // The exact decimal expansion (a double has at most 1074 fractional digits), then
+    // rounding half up on the first digit dropped: `format!` rounds ties to even.
+    let exact = format!("{:.1074}", x.abs());
+    let point = exact.find('.').unwrap_or(exact.len());
+    let mut kept: Vec<u8> = exact.as_bytes()[..point + 1 + digits].to_vec();
+    if exact.as_bytes()[point + 1 + digits] >= b'5' {
+        round_up(&mut kept);
+    }
+    if digits == 0 {
+        kept.pop(); // the point
+    }
+    let mut out = String::with_capacity(kept.len() + 1);
+    // JavaScript keeps the sign of a negative that rounds to zero ("-0.00"), not of -0.
+    if x < 0.0 {
+        out.push('-');
+    }
+    out.push_str(std::str::from_utf8(&kept).unwrap_or_default());
+    Ok(out)
+}
+
+/// Adds one unit in the last place to a decimal `digits[.digits]`, carrying leftwards.
+fn round_up(number: &mut Vec<u8>) {
+    for i in (0..number.len()).rev() {
+        match number[i] {
+            b'.' => continue,
+            b'9' => number[i] = b'0',
+            d => {
+                number[i] = d + 1;
+                return;
+            }
+        }
+    }
+    number.insert(0, b'1');
+}
+
 #[cfg(test)]
 mod fastmod_tests {
     use super::{fastmod, fastmod_magic};

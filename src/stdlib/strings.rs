@@ -216,3 +216,105 @@ where
     }
     out
 }
+
+/// `replace(s, from, to)`: every occurrence of `from`, left to right and without
+/// overlaps, replaced by `to` inserted literally; an empty `from` inserts `to` between
+/// scalar values and at both ends (JavaScript's `replaceAll`).
+pub fn replace(s: &str, from: &str, to: &str) -> String {
+    let mut out = String::with_capacity(replaced_len(s, from, to));
+    replace_into(&mut out, s, from, to);
+    out
+}
+
+/// [`replace`], appending to `out`.
+pub fn replace_into(out: &mut String, s: &str, from: &str, to: &str) {
+    if from.is_empty() {
+        out.push_str(to);
+        for c in s.chars() {
+            out.push(c);
+            out.push_str(to);
+        }
+        return;
+    }
+    let mut rest = 0;
+    for (at, _) in s.match_indices(from) {
+        out.push_str(&s[rest..at]);
+        out.push_str(to);
+        rest = at + from.len();
+    }
+    out.push_str(&s[rest..]);
+}
+
+/// The byte length of [`replace`]'s result, computed without building it (for the
+/// memory limit); saturating.
+pub fn replaced_len(s: &str, from: &str, to: &str) -> usize {
+    let matches = if from.is_empty() {
+        char_len(s) + 1
+    } else {
+        s.matches(from).count()
+    };
+    let removed = matches.saturating_mul(from.len());
+    s.len()
+        .saturating_sub(removed)
+        .saturating_add(matches.saturating_mul(to.len()))
+}
+
+/// The count of `repeat(s, n)`: `n` integral and `>= 0`, or the runtime error.
+pub fn repeat_count(n: f64) -> Result<usize, String> {
+    if n >= 0.0 && n == n.trunc() && n <= usize::MAX as f64 {
+        Ok(n as usize)
+    } else {
+        Err(format!(
+            "repeat count must be an integer >= 0, got {}",
+            format_number(n)
+        ))
+    }
+}
+
+/// The target length of `padStart`/`padEnd` (JavaScript's ToLength: truncated, NaN and
+/// negatives 0), saturating at `usize::MAX`.
+pub fn pad_length(n: f64) -> usize {
+    if n.is_nan() || n <= 0.0 {
+        0
+    } else if n >= usize::MAX as f64 {
+        usize::MAX
+    } else {
+        n as usize
+    }
+}
+
+/// `lastIndexOf(s, sub)`: the scalar index of the last occurrence of `sub` in `s`, or -1
+/// (`lastIndexOf(s, "")` is `len(s)`).
+pub fn last_index_of(s: &str, sub: &str) -> f64 {
+    match s.rfind(sub) {
+        Some(b) => char_len(&s[..b]) as f64,
+        None => -1.0,
+    }
+}
+
+/// `charCode(s, i)`: the Unicode scalar value at integral index `i` in `0 ..= len-1`,
+/// or the error `charCode index I out of range for string of length N`.
+pub fn char_code_hinted(s: &str, ascii: bool, i: f64) -> Result<f64, String> {
+    match char_at_hinted(s, ascii, i) {
+        Ok(c) => Ok(c.chars().next().map_or(0.0, |c| c as u32 as f64)),
+        Err(_) => Err(format!(
+            "charCode index {} out of range for string of length {}",
+            format_number(i),
+            if ascii { s.len() } else { char_len(s) }
+        )),
+    }
+}
+
+/// `fromCharCode(n)`: the one-scalar string of Unicode scalar value `n`, or the runtime
+/// error (a fraction, a negative, a surrogate, or beyond U+10FFFF).
+pub fn from_char_code(n: f64) -> Result<String, String> {
+    let scalar = (n >= 0.0 && n == n.trunc() && n <= 0x10FFFF as f64)
+        .then(|| char::from_u32(n as u32))
+        .flatten();
+    scalar.map(String::from).ok_or_else(|| {
+        format!(
+            "fromCharCode: {} is not a Unicode scalar value",
+            format_number(n)
+        )
+    })
+}

@@ -19,6 +19,7 @@ use super::value::{Printer, Value};
 use super::{Dispatch, Options, Vm};
 use crate::bytecode::Opcode;
 use crate::diag::RuntimeError;
+use crate::stdlib::random::Rng;
 use crate::verify::VerifiedModule;
 
 /// Where a function called from the host returns to: a `ret_void` that ends the run.
@@ -102,6 +103,9 @@ impl HostCx<'_> {
 pub struct VmParts {
     stack: Stack,
     start: Instant,
+    /// `random()` goes on where the last run left it (a seeded engine does not repeat
+    /// its numbers call after call).
+    rng: Rng,
 }
 
 impl VmParts {
@@ -110,6 +114,7 @@ impl VmParts {
         VmParts {
             stack: Stack::new(options.max_frames, options.max_stack),
             start: Instant::now(),
+            rng: options.seed.map_or_else(Rng::from_entropy, Rng::from_seed),
         }
     }
 
@@ -141,6 +146,7 @@ impl<'out> Vm<'out> {
         vm.options = options;
         vm.stack = parts.stack;
         vm.rt.start = parts.start;
+        vm.rt.rng.set(parts.rng);
         vm.globals = globals;
         vm.hosts = hosts;
         vm
@@ -151,6 +157,7 @@ impl<'out> Vm<'out> {
         let parts = VmParts {
             stack: self.stack,
             start: self.rt.start,
+            rng: self.rt.rng.get(),
         };
         (parts, self.globals)
     }

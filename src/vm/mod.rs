@@ -16,6 +16,7 @@ pub mod stack;
 mod string;
 pub mod value;
 
+use std::cell::Cell;
 use std::io::Write;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,6 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::diag::{RuntimeError, TraceFrame};
+use crate::stdlib::random::Rng;
 use crate::verify::VerifiedModule;
 use dispatch::{Cx, Flow, Handlers, MeterHook, ProfileHook};
 use stack::Stack;
@@ -60,6 +62,8 @@ pub struct Options {
     /// Most bytes a run's strings and arrays may hold beyond what existed when it
     /// started (`--max-memory`); `None`: no limit.
     pub max_memory: Option<usize>,
+    /// The seed of `random()` (`--seed`); `None`: a different sequence every run.
+    pub seed: Option<u64>,
 }
 
 impl Default for Options {
@@ -71,6 +75,7 @@ impl Default for Options {
             max_instructions: None,
             timeout: None,
             max_memory: None,
+            seed: None,
         }
     }
 }
@@ -84,9 +89,19 @@ pub struct Runtime {
     heap_ceiling: usize,
     /// The memory limit, for its error message.
     max_memory: usize,
+    /// The state of `random()`.
+    rng: Cell<Rng>,
 }
 
 impl Runtime {
+    /// The next number of `random()`, uniform in `[0, 1)`.
+    pub fn random(&self) -> f64 {
+        let mut rng = self.rng.get();
+        let x = rng.next_f64();
+        self.rng.set(rng);
+        x
+    }
+
     /// Whether the run has a memory limit.
     pub fn limits_memory(&self) -> bool {
         self.heap_ceiling != usize::MAX
@@ -186,6 +201,7 @@ impl<'out> Vm<'out> {
                 start: Instant::now(),
                 heap_ceiling: usize::MAX,
                 max_memory: 0,
+                rng: Cell::new(options.seed.map_or_else(Rng::from_entropy, Rng::from_seed)),
             },
             out,
             out_buf: String::new(),

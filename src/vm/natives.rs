@@ -59,6 +59,21 @@ pub static NATIVES: &[(Builtin, NativeFn)] = &[
     (Builtin::Clock, |rt, _| {
         Ok(Value::Num(rt.start.elapsed().as_secs_f64()))
     }),
+    (Builtin::Replace, replace),
+    (Builtin::Repeat, repeat),
+    (Builtin::PadStart, |rt, a| pad(rt, a, Side::Start)),
+    (Builtin::PadEnd, |rt, a| pad(rt, a, Side::End)),
+    (Builtin::LastIndexOf, |_, a| {
+        Ok(Value::Num(strings::last_index_of(s(a, 0), s(a, 1))))
+    }),
+    (Builtin::CharCode, char_code),
+    (Builtin::FromCharCode, |_, a| {
+        strings::from_char_code(n(a, 0)).map(Value::str)
+    }),
+    (Builtin::ToFixed, |_, a| {
+        number::to_fixed(n(a, 0), n(a, 1)).map(Value::str)
+    }),
+    (Builtin::Random, |rt, _| Ok(Value::Num(rt.random()))),
 ];
 
 /// The index of `builtin` in [`NATIVES`], if it is a native.
@@ -176,6 +191,73 @@ fn substring(_: &Runtime, args: &[Value]) -> Result<Value, String> {
 fn char_at(_: &Runtime, args: &[Value]) -> Result<Value, String> {
     let (text, ascii) = str_arg(args, 0).map_or(("", true), |t| (t.as_str(), t.is_ascii()));
     strings::char_at_hinted(text, ascii, n(args, 1)).map(Value::str)
+}
+
+fn char_code(_: &Runtime, args: &[Value]) -> Result<Value, String> {
+    let (text, ascii) = str_arg(args, 0).map_or(("", true), |t| (t.as_str(), t.is_ascii()));
+    strings::char_code_hinted(text, ascii, n(args, 1)).map(Value::Num)
+}
+
+/// An empty string with room for a result of `bytes`, checked against the memory limit
+/// before anything is built (one `repeat` or `padStart` can ask for terabytes), and
+/// allocated fallibly, so a request the system refuses is an error, not an abort.
+fn string_for(rt: &Runtime, name: &str, bytes: usize) -> Result<String, String> {
+    if rt.limits_memory() {
+        rt.reserve(bytes.saturating_add(STR_OVERHEAD))?;
+    }
+    let mut text = String::new();
+    text.try_reserve_exact(bytes)
+        .map_err(|_| format!("{name}: out of memory for a string of {bytes} bytes"))?;
+    Ok(text)
+}
+
+fn replace(rt: &Runtime, args: &[Value]) -> Result<Value, String> {
+    let (text, from, to) = (s(args, 0), s(args, 1), s(args, 2));
+    let mut out = string_for(rt, "replace", strings::replaced_len(text, from, to))?;
+    strings::replace_into(&mut out, text, from, to);
+    Ok(Value::str(out))
+}
+
+fn repeat(rt: &Runtime, args: &[Value]) -> Result<Value, String> {
+    let text = s(args, 0);
+    let count = strings::repeat_count(n(args, 1))?;
+    let mut out = string_for(rt, "repeat", text.len().saturating_mul(count))?;
+    out.extend(std::iter::repeat_n(text, count));
+    Ok(Value::str(out))
+}
+
+#[derive(Clone, Copy)]
+enum Side {
+    Start,
+    End,
+}
+
+fn pad(rt: &Runtime, args: &[Value], side: Side) -> Result<Value, String> {
+    let (text, fill) = (s(args, 0), s(args, 2));
+    let target = strings::pad_length(n(args, 1));
+    let missing = target.saturating_sub(strings::char_len(text));
+    if missing == 0 || fill.is_empty() {
+        return Ok(args.first().cloned().unwrap_or_else(|| Value::str("")));
+    }
+    let name = match side {
+        Side::Start => "padStart",
+        Side::End => "padEnd",
+    };
+    // At most 4 bytes a scalar value, and no more than the fill has.
+    let padding = missing.saturating_mul(fill.len().min(4));
+    let mut out = string_for(rt, name, text.len().saturating_add(padding))?;
+    let fill = fill.chars().cycle().take(missing);
+    match side {
+        Side::Start => {
+            out.extend(fill);
+            out.push_str(text);
+        }
+        Side::End => {
+            out.push_str(text);
+            out.extend(fill);
+        }
+    }
+    Ok(Value::str(out))
 }
 
 fn trim(_: &Runtime, args: &[Value]) -> Result<Value, String> {
