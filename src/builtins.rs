@@ -63,9 +63,21 @@ builtins! {
     FromCharCode = "fromCharCode",
     ToFixed = "toFixed",
     Random = "random",
+    Args = "args",
+    ReadLine = "readLine",
+    Eof = "eof",
+    ReadAll = "readAll",
+    ReadFile = "readFile",
+    WriteFile = "writeFile",
 }
 
 impl Builtin {
+    /// Whether it reads standard input: what was printed is flushed first, so that a
+    /// prompt shows before the script waits.
+    pub fn reads_input(self) -> bool {
+        matches!(self, Builtin::ReadLine | Builtin::Eof | Builtin::ReadAll)
+    }
+
     pub fn from_name(name: &str) -> Option<Builtin> {
         Builtin::ALL.iter().copied().find(|b| b.name() == name)
     }
@@ -94,6 +106,11 @@ impl Builtin {
             Sqrt | Abs | Floor | Ceil | Round => (vec![N], N),
             Min | Max | Pow => (vec![N, N], N),
             Clock | Random => (vec![], N),
+            Args => (vec![], Type::array(S)),
+            ReadLine | ReadAll => (vec![], S),
+            Eof => (vec![], Bool),
+            ReadFile => (vec![S], S),
+            WriteFile => (vec![S, S], Type::Void),
         };
         Some(Type::func(params, ret))
     }

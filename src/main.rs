@@ -2,13 +2,15 @@
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use atlas::compile::CompileOptions;
 use atlas::driver::{self, SourceFile, Style};
 use atlas::profile::Weight;
-use atlas::vm::{self, Dispatch, Options};
+use atlas::vm::{self, Dispatch, HostIo, Options};
 
 /// `eprint!` that ignores a failing standard error (a closed pipe, a full disk), where
 /// `eprint!` would panic: there is nowhere left to report it, and the exit status still
@@ -32,6 +34,8 @@ const EXIT_COMPILE_ERROR: u8 = 65;
 const EXIT_NO_INPUT: u8 = 66;
 const EXIT_RUNTIME_ERROR: u8 = 70;
 const EXIT_CANT_CREATE: u8 = 73;
+/// Stopped by Ctrl-C (128 + SIGINT, as shells report it).
+const EXIT_INTERRUPTED: u8 = 130;
 
 /// Atlas: a statically typed scripting language with a fast bytecode VM.
 ///
@@ -49,11 +53,16 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Check, compile and run a program.
+    ///
+    /// Atlas's options come before FILE; every word after it is the script's, returned by
+    /// `args()` (a `--` right after FILE is dropped). Ctrl-C stops the script, keeping
+    /// what it printed, with exit status 130.
     Run {
-        /// The source file (.at).
-        file: String,
         #[command(flatten)]
         vm: VmArgs,
+        /// The source file (.at), then the script's arguments.
+        #[arg(required = true, trailing_var_arg = true, value_name = "FILE [ARGS]")]
+        program: Vec<String>,
     },
     /// Type-check and compile a program without running it.
     Check {
@@ -222,7 +231,10 @@ fn read_source(path: &str) -> Result<String, u8> {
 
 fn execute(command: Command) -> u8 {
     match command {
-        Command::Run { file, vm } => run(&file, &vm),
+        Command::Run { vm, mut program } => {
+            let file = program.remove(0);
+            run(&file, &vm, program)
+        }
         Command::Check { file } => check(&file),
         Command::Disasm { file, no_optimize } => disasm(&file, no_optimize),
         Command::Repl => repl(),
@@ -274,7 +286,7 @@ fn report_compile_errors(path: &str, source: &str, errors: &[atlas::diag::Compil
     report!("{text}");
 }
 
-fn run(path: &str, args: &VmArgs) -> u8 {
+fn run(path: &str, args: &VmArgs, mut words: Vec<String>) -> u8 {
     let source = match read_source(path) {
         Ok(source) => source,
         Err(code) => return code,
@@ -295,12 +307,33 @@ fn run(path: &str, args: &VmArgs) -> u8 {
         max_memory: args.max_memory,
         seed: args.seed,
     };
+    if words.first().is_some_and(|w| w == "--") {
+        words.remove(0);
+    }
     let stdout = std::io::stdout();
+    let line_buffered = stdout.is_terminal();
     let mut out = stdout.lock();
-    let result = vm::run_module(module, options, &mut out);
+    let mut vm = vm::Vm::new(module, options, &mut out);
+    let io = HostIo::process(words);
+    // Ctrl-C: the script stops at its next loop iteration or call, with its output
+    // flushed; when it waits for input (its output flushed already), at once.
+    let interrupt = vm.interrupt_handle();
+    let waiting = Arc::clone(&io.waiting_for_input);
+    let _ = ctrlc::set_handler(move || {
+        if waiting.load(Ordering::SeqCst) {
+            std::process::exit(EXIT_INTERRUPTED.into());
+        }
+        interrupt.store(true, Ordering::SeqCst);
+    });
+    vm.set_io(io);
+    vm.set_line_buffered(line_buffered);
+    let result = vm.run();
+    let interrupted = vm.interrupt_handle().load(Ordering::SeqCst);
+    drop(vm);
     let _ = out.flush();
     match result {
         Ok(()) => 0,
+        Err(_) if interrupted => EXIT_INTERRUPTED,
         Err(error) => {
             let file = SourceFile::new(path, &source);
             report!("{}", file.render_runtime_error(&error, style()));

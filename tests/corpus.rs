@@ -10,6 +10,8 @@
 //!   must occur in standard error, in that order (each match starts after the previous
 //!   one ends).
 //! - Without `NAME.err` the program must exit with 0.
+//! - `NAME.in`, if present, is its standard input (otherwise that is empty), and
+//!   `NAME.args` its arguments after the file name, one per line.
 //!
 //! `atlas check` of every program must refuse what `run` refuses at compile time, with the
 //! same diagnostics, and accept every other program.
@@ -62,6 +64,11 @@ fn run_atlas(args: &[&str], path: &Path) -> Outcome {
 
 /// Runs `atlas <args...>` from the crate root with a timeout; panics on timeout.
 fn run_raw(args: &[&std::ffi::OsStr]) -> Outcome {
+    run_raw_with(args, None)
+}
+
+/// `run_raw` with `input` on standard input (none: it is empty).
+fn run_raw_with(args: &[&std::ffi::OsStr], input: Option<Vec<u8>>) -> Outcome {
     let shown = args
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
@@ -71,13 +78,24 @@ fn run_raw(args: &[&std::ffi::OsStr]) -> Outcome {
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", env!("CARGO_BIN_EXE_atlas")));
 
-    // Drain both pipes on their own threads so a chatty program cannot block on a full pipe.
+    // Feed standard input and drain both pipes on their own threads so that a chatty
+    // program cannot block on a full pipe.
+    if let (Some(input), Some(mut pipe)) = (input, child.stdin.take()) {
+        thread::spawn(move || {
+            use std::io::Write as _;
+            let _ = pipe.write_all(&input);
+        });
+    }
     let mut out_pipe = child.stdout.take().expect("stdout is piped");
     let mut err_pipe = child.stderr.take().expect("stderr is piped");
     let out_reader = thread::spawn(move || {
@@ -213,7 +231,13 @@ fn diff(expected: &[u8], actual: &[u8]) -> String {
 fn check_program(path: &Path) {
     let rel = display_path(path);
     let expected = load_expected(path);
-    let got = run_atlas(&["run"], path);
+    // `NAME.in`: standard input; `NAME.args`: the script's arguments, one per line.
+    let input = std::fs::read(path.with_extension("in")).ok();
+    let words = std::fs::read_to_string(path.with_extension("args")).unwrap_or_default();
+    let rel_path = display_path(path);
+    let mut command = vec![std::ffi::OsStr::new("run"), rel_path.as_os_str()];
+    command.extend(words.lines().map(std::ffi::OsStr::new));
+    let got = run_raw_with(&command, input);
     let mut problems: Vec<String> = Vec::new();
 
     if got.stderr.contains("panicked") {

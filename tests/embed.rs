@@ -701,3 +701,94 @@ fn errors_render_like_the_command_line() {
     );
     assert_eq!(error.span(), Some(atlas::Span::new(16, 19)));
 }
+
+/// An engine reaches nothing outside unless the host allows it (LANGUAGE.md version 2:
+/// "standard input, files and `args()` are off unless the host turns them on").
+#[test]
+fn arguments_input_and_files_are_off_until_the_host_turns_them_on() {
+    let (mut engine, _) = engine();
+    let path = std::env::temp_dir().join(format!("atlas-embed-io-{}.txt", std::process::id()));
+    let path_text = path.to_string_lossy().replace('\\', "\\\\");
+    for source in [
+        "args()".to_string(),
+        "readLine()".to_string(),
+        "eof()".to_string(),
+        "readAll()".to_string(),
+        format!("readFile(\"{path_text}\")"),
+        format!("writeFile(\"{path_text}\", \"x\")"),
+    ] {
+        let error = engine.eval::<Dynamic>(&source).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Runtime, "{source}");
+        assert!(
+            error.message().contains("is not available here")
+                || error.message().contains("are not available here"),
+            "{source}: {}",
+            error.message()
+        );
+    }
+    assert!(!path.exists(), "writeFile wrote nothing");
+
+    engine.set_io(atlas::vm::HostIo {
+        args: Some(vec!["a".into(), "b c".into()]),
+        stdin: Some(Box::new(std::io::Cursor::new("one\r\ntwo"))),
+        files: true,
+        ..Default::default()
+    });
+    assert_eq!(engine.eval::<Vec<String>>("args()").unwrap(), ["a", "b c"]);
+    assert_eq!(engine.eval::<String>("readLine()").unwrap(), "one");
+    assert!(!engine.eval::<bool>("eof()").unwrap());
+    assert_eq!(engine.eval::<String>("readAll()").unwrap(), "two");
+    assert!(engine.eval::<bool>("eof()").unwrap());
+    let error = engine.eval::<String>("readLine()").unwrap_err();
+    assert_eq!(error.message(), "end of input");
+    engine
+        .eval::<()>(&format!("writeFile(\"{path_text}\", \"héllo\");"))
+        .unwrap();
+    assert_eq!(
+        engine
+            .eval::<String>(&format!("readFile(\"{path_text}\")"))
+            .unwrap(),
+        "héllo"
+    );
+    let _ = std::fs::remove_file(&path);
+}
+
+/// What was printed reaches the writer before the script waits for input.
+#[test]
+fn output_is_flushed_before_reading_input() {
+    struct Probe {
+        printed: Rc<Cell<usize>>,
+    }
+    impl std::io::Read for Probe {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            assert_eq!(self.printed.get(), "prompt> \n".len(), "the prompt is out");
+            buf[..3].copy_from_slice(b"ok\n");
+            Ok(3)
+        }
+    }
+    struct Counting(Rc<Cell<usize>>);
+    impl std::io::Write for Counting {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.set(self.0.get() + buf.len());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let printed = Rc::new(Cell::new(0));
+    let mut engine = Engine::new();
+    engine.set_output(Counting(Rc::clone(&printed)));
+    engine.set_io(atlas::vm::HostIo {
+        stdin: Some(Box::new(std::io::BufReader::new(Probe {
+            printed: Rc::clone(&printed),
+        }))),
+        ..Default::default()
+    });
+    assert_eq!(
+        engine
+            .eval::<String>("print(\"prompt> \"); readLine()")
+            .unwrap(),
+        "ok"
+    );
+}

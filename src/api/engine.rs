@@ -17,7 +17,7 @@ use crate::syntax::parser;
 use crate::types::Type;
 use crate::vm::host::{HostEntry, HostFn, HostTable, VmParts};
 use crate::vm::value::Value;
-use crate::vm::{Dispatch, Options, Vm};
+use crate::vm::{Dispatch, HostIo, Options, Vm};
 
 /// The name of a source compiled without one.
 const DEFAULT_NAME: &str = "<source>";
@@ -288,6 +288,8 @@ pub struct Engine {
     current: Option<Current>,
     /// Stops runs and calls from another thread (`interrupt_handle`).
     interrupt: Arc<AtomicBool>,
+    /// What scripts may reach outside (`set_io`); nothing by default.
+    io: HostIo,
 }
 
 impl Default for Engine {
@@ -327,7 +329,30 @@ impl Engine {
             parts: None,
             current: None,
             interrupt: Arc::new(AtomicBool::new(false)),
+            io: HostIo::default(),
         }
+    }
+
+    /// Lets scripts reach the outside world: `args()`, standard input (`readLine`, `eof`,
+    /// `readAll`) and files (`readFile`, `writeFile`). By default an engine allows none
+    /// of them (each is a runtime error saying so): a script sees only what the host
+    /// passes it. Input may be any reader, not only the process's standard input.
+    ///
+    /// ```
+    /// let mut engine = atlas::Engine::new();
+    /// assert!(engine.eval::<String>("readLine()").is_err());
+    /// engine.set_io(atlas::vm::HostIo {
+    ///     args: Some(vec!["--verbose".to_string()]),
+    ///     stdin: Some(Box::new(std::io::Cursor::new("first line\nsecond\n"))),
+    ///     ..Default::default()
+    /// });
+    /// assert_eq!(engine.eval::<String>("readLine()").unwrap(), "first line");
+    /// assert_eq!(engine.eval::<String>("readLine()").unwrap(), "second");
+    /// assert_eq!(engine.eval::<Vec<String>>("args()").unwrap(), ["--verbose"]);
+    /// assert!(engine.eval::<String>("readFile(\"/etc/hostname\")").is_err(), "files stay off");
+    /// ```
+    pub fn set_io(&mut self, io: HostIo) {
+        self.io = io;
     }
 
     /// A flag that stops this engine's runs and calls from any thread: store `true`
@@ -938,7 +963,9 @@ impl Engine {
             script.hosts.clone(),
         );
         vm.set_interrupt_handle(Arc::clone(&self.interrupt));
+        vm.set_io(std::mem::take(&mut self.io));
         let result = f(&mut vm);
+        self.io = vm.take_io();
         let (parts, globals) = vm.into_parts();
         self.parts = Some(parts);
         (result, globals)

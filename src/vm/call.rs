@@ -36,7 +36,12 @@ impl Vm<'_> {
     /// tail-calling the next one.
     #[inline(never)]
     fn call_prelude(&mut self, cx: &mut Cx, n: u32, base: u8, argc: u8) -> Flow {
-        let native = NATIVES[n as usize].1;
+        let (builtin, native) = NATIVES[n as usize];
+        if builtin.reads_input() {
+            if let Err(e) = self.flush_output() {
+                return self.fail(cx, format!("cannot write output: {e}"));
+            }
+        }
         match native(&self.rt, cx.regs_from(base, argc)) {
             Ok(result) => {
                 cx.set(base, result);

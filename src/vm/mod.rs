@@ -9,6 +9,7 @@ mod compare;
 pub mod dispatch;
 pub mod heap;
 pub mod host;
+pub mod hostio;
 mod io;
 mod load;
 pub mod natives;
@@ -16,7 +17,7 @@ pub mod stack;
 mod string;
 pub mod value;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::io::Write;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,6 +28,7 @@ use crate::diag::{RuntimeError, TraceFrame};
 use crate::stdlib::random::Rng;
 use crate::verify::VerifiedModule;
 use dispatch::{Cx, Flow, Handlers, MeterHook, ProfileHook};
+pub use hostio::HostIo;
 use stack::Stack;
 use value::{Printer, Value};
 
@@ -91,6 +93,11 @@ pub struct Runtime {
     max_memory: usize,
     /// The state of `random()`.
     rng: Cell<Rng>,
+    /// What the host lets the script reach (see [`HostIo`]).
+    args: Option<Vec<String>>,
+    stdin: hostio::Stdin,
+    files: bool,
+    waiting_for_input: Arc<AtomicBool>,
 }
 
 impl Runtime {
@@ -155,6 +162,8 @@ pub struct Vm<'out> {
     rt: Runtime,
     out: &'out mut dyn Write,
     out_buf: String,
+    /// Flush at every newline (standard output is a terminal).
+    line_buffered: bool,
     fault: Option<Fault>,
     options: Options,
     /// Set by `atlas profile` for `run_profiled`, whose instrumented loop
@@ -202,9 +211,14 @@ impl<'out> Vm<'out> {
                 heap_ceiling: usize::MAX,
                 max_memory: 0,
                 rng: Cell::new(options.seed.map_or_else(Rng::from_entropy, Rng::from_seed)),
+                args: None,
+                stdin: RefCell::new(None),
+                files: false,
+                waiting_for_input: Arc::default(),
             },
             out,
             out_buf: String::new(),
+            line_buffered: false,
             fault: None,
             options,
             profiler: None,
@@ -225,6 +239,31 @@ impl<'out> Vm<'out> {
     /// (later runs stop at once) until the embedder stores `false`.
     pub fn interrupt_handle(&self) -> Arc<AtomicBool> {
         Arc::clone(&self.interrupt)
+    }
+
+    /// Lets the script reach what `io` allows (by default nothing: `args()`, input and
+    /// files are runtime errors).
+    pub fn set_io(&mut self, io: HostIo) {
+        self.rt.args = io.args;
+        self.rt.stdin = RefCell::new(io.stdin);
+        self.rt.files = io.files;
+        self.rt.waiting_for_input = io.waiting_for_input;
+    }
+
+    /// Writes output out at every newline (for a terminal: a script that prints, works
+    /// a while and prints again shows the first line at once) instead of in chunks.
+    pub fn set_line_buffered(&mut self, on: bool) {
+        self.line_buffered = on;
+    }
+
+    /// Takes back what `set_io` gave (for the next VM of an embedding engine).
+    pub fn take_io(&mut self) -> HostIo {
+        HostIo {
+            args: self.rt.args.take(),
+            stdin: self.rt.stdin.take(),
+            files: std::mem::take(&mut self.rt.files),
+            waiting_for_input: std::mem::take(&mut self.rt.waiting_for_input),
+        }
     }
 
     /// Uses `flag` as this VM's interrupt flag (an embedder keeps one across VMs).
@@ -360,10 +399,11 @@ impl<'out> Vm<'out> {
         Flow::Stop
     }
 
-    /// Appends printed text, writing it out in chunks.
+    /// Appends printed text, writing it out in chunks (and at every newline when
+    /// line-buffered).
     fn emit(&mut self, text: &str) -> std::io::Result<()> {
         self.out_buf.push_str(text);
-        if self.out_buf.len() >= OUTPUT_CHUNK {
+        if self.out_buf.len() >= OUTPUT_CHUNK || (self.line_buffered && text.ends_with('\n')) {
             self.flush_output()?;
         }
         Ok(())

@@ -6,6 +6,7 @@
 use std::mem::size_of;
 use std::rc::Rc;
 
+use super::hostio;
 use super::value::{Str, Value, STR_OVERHEAD};
 use super::Runtime;
 use crate::builtins::Builtin;
@@ -74,6 +75,12 @@ pub static NATIVES: &[(Builtin, NativeFn)] = &[
         number::to_fixed(n(a, 0), n(a, 1)).map(Value::str)
     }),
     (Builtin::Random, |rt, _| Ok(Value::Num(rt.random()))),
+    (Builtin::Args, hostio::args),
+    (Builtin::ReadLine, hostio::read_line),
+    (Builtin::Eof, hostio::eof),
+    (Builtin::ReadAll, hostio::read_all),
+    (Builtin::ReadFile, hostio::read_file),
+    (Builtin::WriteFile, hostio::write_file),
 ];
 
 /// The index of `builtin` in [`NATIVES`], if it is a native.
