@@ -66,6 +66,7 @@ fn main() {
     println!("cargo:rerun-if-changed=link/atlas.order");
     println!("cargo:rerun-if-env-changed=ATLAS_NO_LINK_ORDER");
     println!("cargo:rerun-if-changed=codegen/mod.rs");
+    println!("cargo:rerun-if-changed=codegen/emit.rs");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo::rustc-check-cfg=cfg(atlas_tail_calls)");
 
@@ -111,6 +112,7 @@ fn main() {
     for (file, tokens) in [
         ("opcodes.rs", codegen::generate_opcodes(&ops)),
         ("dispatch.rs", codegen::generate_dispatch(&ops)),
+        ("emit.rs", codegen::generate_emitters(&ops)),
     ] {
         let code = codegen::render(tokens).unwrap_or_else(|e| panic!("{e}"));
         fs::write(out.join(file), code).unwrap_or_else(|e| panic!("cannot write {file}: {e}"));

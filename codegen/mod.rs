@@ -7,6 +7,9 @@
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
+mod emit;
+pub use emit::generate_emitters;
+
 /// The operand kinds of `opcodes.toml`, with their encoded width in bytes.
 pub const OPERAND_KINDS: &[(&str, usize)] = &[
     ("reg", 1),

@@ -114,6 +114,35 @@ fn generated_code_for_a_fixture_is_readable_rust() {
     assert!(dispatch.contains("static HANDLER_TABLE: [Threaded; 256]"));
 }
 
+#[test]
+fn generated_emitters_take_typed_operands() {
+    // Compared without the line breaks prettyplease chose.
+    let emitters = |toml: &str| {
+        let ops = codegen::parse_spec(toml).expect("valid");
+        let code = codegen::render(codegen::generate_emitters(&ops)).expect("parses");
+        code.split_whitespace()
+            .collect::<String>()
+            .replace(",)", ")")
+    };
+    let emit = emitters(VALID_ROW);
+    assert!(
+        emit.contains("pub(super)fnemit_add_num(&mutself,dst:Reg,a:Reg,b:Reg,span:Span){"),
+        "{emit}"
+    );
+    let jump = VALID_ROW
+        .replace("\"b:reg\"]", "\"k:const\", \"off:jump\"]")
+        .replace("a b -- dst", "a -- dst")
+        .replace(
+            "category = \"arith\"",
+            "category = \"branch\"\nflags = [\"jump\"]",
+        );
+    let emit = emitters(&jump);
+    assert!(
+        emit.contains("fnemit_add_num(&mutself,dst:Reg,a:Reg,k:ConstIdx,span:Span)->JumpSite{"),
+        "{emit}"
+    );
+}
+
 #[rstest]
 #[case::fib("fn fib(n: number) -> number { if (n < 2) { return n; } return fib(n - 1) + fib(n - 2); } print(fib(10));")]
 #[case::loops("var s = 0; for (var i = 0; i < 10; i++) { if (i % 2 == 0) { s += i; } } print(s);")]

@@ -7,9 +7,9 @@
 //!   register needs no instruction at all (within one expression no local can change:
 //!   assignments are statements and functions cannot reach their caller's locals).
 
-use super::{int, num, Compiler, FnState, Place};
+use super::emit::{FuncIdx, JumpSite, NativeIdx, Reg};
+use super::{Compiler, FnState, Place};
 use crate::builtins::Builtin;
-use crate::bytecode::Opcode;
 use crate::diag::CompileError;
 use crate::span::Span;
 use crate::syntax::ast::{BinOp, Expr, ExprKind, Res, UnOp};
@@ -19,26 +19,26 @@ type Result<T = ()> = std::result::Result<T, CompileError>;
 
 impl Compiler<'_> {
     /// Evaluates `e` into a new register at the top; temporaries above it are released.
-    pub(super) fn push_expr(&mut self, f: &mut FnState, e: &Expr) -> Result<u8> {
+    pub(super) fn push_expr(&mut self, f: &mut FnState, e: &Expr) -> Result<Reg> {
         if let ExprKind::Call(callee, args) = &e.kind {
             // A call leaves its result in its base register, which is normally the next
             // free one (unless a temporary for the callee came first).
-            let reg = f.free_reg as u8;
+            let reg = f.top();
             let result = self.call(f, callee, args, e.span)?;
             if result != reg {
-                f.emit(Opcode::Mov, &[int(reg), int(result)], e.span);
+                f.emit_mov(reg, result, e.span);
             }
-            f.free_reg = reg as u16 + 1;
+            f.free_above(reg);
             return Ok(reg);
         }
         let reg = f.alloc(e.span)?;
         self.expr_into(f, e, reg)?;
-        f.free_reg = reg as u16 + 1;
+        f.free_above(reg);
         Ok(reg)
     }
 
     /// A register holding the value of `e`.
-    pub(super) fn any_expr(&mut self, f: &mut FnState, e: &Expr) -> Result<u8> {
+    pub(super) fn any_expr(&mut self, f: &mut FnState, e: &Expr) -> Result<Reg> {
         if let Some(&(_, reg)) = self.hoisted.iter().find(|(p, _)| std::ptr::eq(*p, e)) {
             return Ok(reg);
         }
@@ -65,7 +65,7 @@ impl Compiler<'_> {
     /// one of its own (a call). So `- - - x` or `!!!!b` needs one register, not one per
     /// operator: a few hundred of them made the unoptimized build fail with "too many
     /// registers" where constant folding let the optimized one compile.
-    fn unary_operand(&mut self, f: &mut FnState, e: &Expr, dst: u8) -> Result<u8> {
+    fn unary_operand(&mut self, f: &mut FnState, e: &Expr, dst: Reg) -> Result<Reg> {
         if !self.computed_in_place(e) {
             return self.any_expr(f, e);
         }
@@ -119,46 +119,46 @@ impl Compiler<'_> {
     }
 
     /// Evaluates `e` into register `dst`.
-    pub(super) fn expr_into(&mut self, f: &mut FnState, e: &Expr, dst: u8) -> Result {
+    pub(super) fn expr_into(&mut self, f: &mut FnState, e: &Expr, dst: Reg) -> Result {
         let mark = f.free_reg;
         let span = e.span;
         if self.options.optimize {
             if let Some(value) = fold(e) {
-                f.emit(Opcode::LoadNum, &[int(dst), num(value)], span);
+                f.emit_load_num(dst, value, span);
                 return Ok(());
             }
         }
         match &e.kind {
             ExprKind::Number(value) => {
-                f.emit(Opcode::LoadNum, &[int(dst), num(*value)], span);
+                f.emit_load_num(dst, *value, span);
             }
             ExprKind::Str(text) => {
                 let k = f.string_const(text, span)?;
-                f.emit(Opcode::LoadConst, &[int(dst), int(k)], span);
+                f.emit_load_const(dst, k, span);
             }
             ExprKind::Bool(b) => {
-                f.emit(Opcode::LoadBool, &[int(dst), int(*b as u8)], span);
+                f.emit_load_bool(dst, *b as u8, span);
             }
             ExprKind::Null => {
-                f.emit(Opcode::LoadNull, &[int(dst)], span);
+                f.emit_load_null(dst, span);
             }
             ExprKind::Var(name) => match name.res {
                 Res::Local(decl) | Res::Global(decl) => match self.place(decl) {
                     Place::Reg(reg) => {
                         if reg != dst {
-                            f.emit(Opcode::Mov, &[int(dst), int(reg)], span);
+                            f.emit_mov(dst, reg, span);
                         }
                     }
                     Place::Global(slot) => {
-                        f.emit(Opcode::GetGlobal, &[int(dst), int(slot)], span);
+                        f.emit_get_global(dst, slot, span);
                     }
                 },
                 Res::Func(id) => {
-                    f.emit(Opcode::LoadFn, &[int(dst), int(id as u16)], span);
+                    f.emit_load_fn(dst, FuncIdx::new(id, span)?, span);
                 }
                 Res::Builtin(b) => {
                     let n = self.native(b);
-                    f.emit(Opcode::LoadNative, &[int(dst), int(n)], span);
+                    f.emit_load_native(dst, n, span);
                 }
                 Res::Host(_) => {
                     return Err(CompileError::new("host functions can only be called", span))
@@ -166,33 +166,33 @@ impl Compiler<'_> {
                 Res::Unresolved => unreachable!("the checker resolves every name"),
             },
             ExprKind::Array(items) => {
+                // Only a hint: a longer literal grows the array as it is filled.
                 let capacity = u32::try_from(items.len()).unwrap_or(u32::MAX);
-                f.emit(Opcode::NewArray, &[int(dst), int(capacity)], span);
+                f.emit_new_array(dst, capacity, span);
                 for item in items {
                     let reg = self.any_expr(f, item)?;
-                    f.emit(Opcode::Push, &[int(dst), int(reg)], item.span);
+                    f.emit_push(dst, reg, item.span);
                     f.free_reg = mark;
                 }
             }
             ExprKind::Unary(UnOp::Neg, operand) => {
                 let a = self.unary_operand(f, operand, dst)?;
-                f.emit(Opcode::NegNum, &[int(dst), int(a)], span);
+                f.emit_neg_num(dst, a, span);
             }
             ExprKind::Unary(UnOp::Not, operand) => {
                 let a = self.unary_operand(f, operand, dst)?;
-                f.emit(Opcode::Not, &[int(dst), int(a)], span);
+                f.emit_not(dst, a, span);
             }
             ExprKind::Binary(op @ (BinOp::And | BinOp::Or), lhs, rhs) => {
                 self.expr_into(f, lhs, dst)?;
-                let jump = if *op == BinOp::And {
-                    Opcode::Jfalse
+                let skip = if *op == BinOp::And {
+                    f.emit_jfalse(dst, span)
                 } else {
-                    Opcode::Jtrue
+                    f.emit_jtrue(dst, span)
                 };
-                let skip = f.emit(jump, &[int(dst), int(0)], span);
                 self.expr_into(f, rhs, dst)?;
                 let end = f.here();
-                f.patch(skip, end);
+                f.patch(skip, end)?;
             }
             ExprKind::Binary(BinOp::Add, lhs, _)
                 if self.options.optimize && lhs.ty == Type::String =>
@@ -203,12 +203,11 @@ impl Compiler<'_> {
                 if is_comparison(*op) {
                     self.comparison_into(f, *op, lhs, rhs, dst)?;
                 } else if let Some(a) = self.literal_first(f, lhs, rhs, dst)? {
-                    let opcode = if lhs.ty == Type::String {
-                        Opcode::AddStr
+                    if lhs.ty == Type::String {
+                        f.emit_add_str(dst, a, dst, span);
                     } else {
-                        arithmetic_opcode(*op)
-                    };
-                    f.emit(opcode, &[int(dst), int(a), int(dst)], span);
+                        emit_arithmetic(f, *op, dst, a, dst, span);
+                    }
                 } else {
                     let a = self.any_expr(f, lhs)?;
                     self.binary_into(f, *op, &lhs.ty, dst, a, rhs, span)?;
@@ -230,26 +229,22 @@ impl Compiler<'_> {
                     let j = self.any_expr(f, index)?;
                     // An error of `xs[i]` underlines `xs[i]`, as the unfused code does.
                     let row = array.span.end.saturating_sub(span.start);
-                    f.emit(
-                        Opcode::GetIndex2,
-                        &[int(dst), int(rows), int(i), int(j), int(row)],
-                        span,
-                    );
+                    f.emit_get_index2(dst, rows, i, j, row, span);
                 } else {
                     let arr = self.any_expr(f, array)?;
                     let idx = self.any_expr(f, index)?;
-                    f.emit(Opcode::GetIndex, &[int(dst), int(arr), int(idx)], span);
+                    f.emit_get_index(dst, arr, idx, span);
                 }
             }
             ExprKind::Index(array, index) => {
                 let arr = self.any_expr(f, array)?;
                 let idx = self.any_expr(f, index)?;
-                f.emit(Opcode::GetIndex, &[int(dst), int(arr), int(idx)], span);
+                f.emit_get_index(dst, arr, idx, span);
             }
             ExprKind::Call(callee, args) => {
                 let result = self.call(f, callee, args, span)?;
                 if result != dst {
-                    f.emit(Opcode::Mov, &[int(dst), int(result)], span);
+                    f.emit_mov(dst, result, span);
                 }
             }
         }
@@ -260,7 +255,7 @@ impl Compiler<'_> {
     /// A chain of string `+` as one `concat` of its parts: the result is allocated once,
     /// and `str(x)` parts are rendered straight into it instead of into strings of
     /// their own.
-    fn concat_into(&mut self, f: &mut FnState, e: &Expr, dst: u8) -> Result {
+    fn concat_into(&mut self, f: &mut FnState, e: &Expr, dst: Reg) -> Result {
         let mut parts = Vec::new();
         let rendered = string_parts(e, &mut parts);
         if parts.len() == 2 && !rendered {
@@ -274,27 +269,19 @@ impl Compiler<'_> {
         // Long chains are joined in groups, each group's text becoming the first part of
         // the next, so a chain never needs more than `CONCAT_GROUP` registers. (Joining
         // early is unobservable: a join has no effects and cannot fail.)
-        const CONCAT_GROUP: usize = 32;
-        let base = f.free_reg as u8;
+        const CONCAT_GROUP: u8 = 32;
+        let base = f.top();
         let mut count = 0;
         for part in &parts {
             if count == CONCAT_GROUP {
-                f.emit(
-                    Opcode::Concat,
-                    &[int(base), int(base), int(count as u8)],
-                    e.span,
-                );
-                f.free_reg = base as u16 + 1;
+                f.emit_concat(base, base, count, e.span);
+                f.free_above(base);
                 count = 1;
             }
             self.push_expr(f, part)?;
             count += 1;
         }
-        f.emit(
-            Opcode::Concat,
-            &[int(dst), int(base), int(count as u8)],
-            e.span,
-        );
+        f.emit_concat(dst, base, count, e.span);
         Ok(())
     }
 
@@ -312,46 +299,33 @@ impl Compiler<'_> {
         f: &mut FnState,
         op: BinOp,
         ty: &Type,
-        dst: u8,
-        a: u8,
+        dst: Reg,
+        a: Reg,
         rhs: &Expr,
         span: Span,
     ) -> Result {
         if *ty == Type::String {
             let b = self.any_expr(f, rhs)?;
-            f.emit(Opcode::AddStr, &[int(dst), int(a), int(b)], span);
+            f.emit_add_str(dst, a, b, span);
             return Ok(());
         }
-        let reg_op = arithmetic_opcode(op);
-        let k_op = match op {
-            BinOp::Add => Some(Opcode::AddNumK),
-            BinOp::Sub => Some(Opcode::SubNumK),
-            BinOp::Mul => Some(Opcode::MulNumK),
-            BinOp::Div => Some(Opcode::DivNumK),
-            BinOp::Mod => Some(Opcode::ModNumK),
-            _ => unreachable!("{op:?} is not arithmetic"),
-        };
         if let (BinOp::Mod, Some(k)) = (op, self.immediate(rhs)) {
             if (1.0..4_294_967_296.0).contains(&k) && k.fract() == 0.0 {
                 let d = k as u32;
-                let magic = crate::stdlib::number::fastmod_magic(d) as i64;
-                f.emit(
-                    Opcode::ModNumKi,
-                    &[int(dst), int(a), int(d), int(magic)],
-                    span,
-                );
+                let magic = crate::stdlib::number::fastmod_magic(d);
+                f.emit_mod_num_ki(dst, a, d, magic, span);
                 return Ok(());
             }
         }
-        if let (Some(k_op), Some(k)) = (k_op, self.immediate(rhs)) {
+        if let Some(k) = self.immediate(rhs) {
             // Division and remainder by an immediate zero keep their runtime check.
             if k != 0.0 || !matches!(op, BinOp::Div | BinOp::Mod) {
-                f.emit(k_op, &[int(dst), int(a), num(k)], span);
+                emit_arithmetic_k(f, op, dst, a, k, span);
                 return Ok(());
             }
         }
         let b = self.any_expr(f, rhs)?;
-        f.emit(reg_op, &[int(dst), int(a), int(b)], span);
+        emit_arithmetic(f, op, dst, a, b, span);
         Ok(())
     }
 
@@ -366,8 +340,8 @@ impl Compiler<'_> {
         f: &mut FnState,
         lhs: &Expr,
         rhs: &Expr,
-        dst: u8,
-    ) -> Result<Option<u8>> {
+        dst: Reg,
+    ) -> Result<Option<Reg>> {
         if !Self::is_literal(lhs) || !self.computed_in_place(rhs) {
             return Ok(None);
         }
@@ -390,7 +364,7 @@ impl Compiler<'_> {
         op: BinOp,
         lhs: &Expr,
         rhs: &Expr,
-        dst: u8,
+        dst: Reg,
     ) -> Result {
         let span = lhs.span.to(rhs.span);
         let (a, b) = match self.literal_first(f, lhs, rhs, dst)? {
@@ -400,22 +374,21 @@ impl Compiler<'_> {
                 (a, self.any_expr(f, rhs)?)
             }
         };
-        let (opcode, x, y) = match (op, &lhs.ty) {
-            (BinOp::Eq, Type::Number) => (Opcode::EqNum, a, b),
-            (BinOp::Ne, Type::Number) => (Opcode::NeNum, a, b),
-            (BinOp::Eq, _) => (Opcode::Eq, a, b),
-            (BinOp::Ne, _) => (Opcode::Ne, a, b),
-            (BinOp::Lt, Type::String) => (Opcode::LtStr, a, b),
-            (BinOp::Le, Type::String) => (Opcode::LeStr, a, b),
-            (BinOp::Gt, Type::String) => (Opcode::LtStr, b, a),
-            (BinOp::Ge, Type::String) => (Opcode::LeStr, b, a),
-            (BinOp::Lt, _) => (Opcode::LtNum, a, b),
-            (BinOp::Le, _) => (Opcode::LeNum, a, b),
-            (BinOp::Gt, _) => (Opcode::LtNum, b, a),
-            (BinOp::Ge, _) => (Opcode::LeNum, b, a),
+        match (op, &lhs.ty) {
+            (BinOp::Eq, Type::Number) => f.emit_eq_num(dst, a, b, span),
+            (BinOp::Ne, Type::Number) => f.emit_ne_num(dst, a, b, span),
+            (BinOp::Eq, _) => f.emit_eq(dst, a, b, span),
+            (BinOp::Ne, _) => f.emit_ne(dst, a, b, span),
+            (BinOp::Lt, Type::String) => f.emit_lt_str(dst, a, b, span),
+            (BinOp::Le, Type::String) => f.emit_le_str(dst, a, b, span),
+            (BinOp::Gt, Type::String) => f.emit_lt_str(dst, b, a, span),
+            (BinOp::Ge, Type::String) => f.emit_le_str(dst, b, a, span),
+            (BinOp::Lt, _) => f.emit_lt_num(dst, a, b, span),
+            (BinOp::Le, _) => f.emit_le_num(dst, a, b, span),
+            (BinOp::Gt, _) => f.emit_lt_num(dst, b, a, span),
+            (BinOp::Ge, _) => f.emit_le_num(dst, b, a, span),
             _ => unreachable!("{op:?} is not a comparison"),
-        };
-        f.emit(opcode, &[int(dst), int(x), int(y)], span);
+        }
         Ok(())
     }
 
@@ -426,13 +399,13 @@ impl Compiler<'_> {
         f: &mut FnState,
         cond: &Expr,
         when: bool,
-    ) -> Result<Vec<usize>> {
+    ) -> Result<Vec<JumpSite>> {
         let mark = f.free_reg;
         let span = cond.span;
         let jumps = match &cond.kind {
             ExprKind::Bool(b) if self.options.optimize => {
                 if *b == when {
-                    vec![f.emit(Opcode::Jump, &[int(0)], span)]
+                    vec![f.emit_jump(span)]
                 } else {
                     Vec::new()
                 }
@@ -449,7 +422,7 @@ impl Compiler<'_> {
                     let skip = self.cond_jump(f, lhs, !when)?;
                     let jumps = self.cond_jump(f, rhs, when)?;
                     let here = f.here();
-                    f.patch_all(skip, here);
+                    f.patch_all(skip, here)?;
                     jumps
                 }
             }
@@ -460,8 +433,11 @@ impl Compiler<'_> {
             }
             _ => {
                 let reg = self.any_expr(f, cond)?;
-                let op = if when { Opcode::Jtrue } else { Opcode::Jfalse };
-                vec![f.emit(op, &[int(reg), int(0)], span)]
+                vec![if when {
+                    f.emit_jtrue(reg, span)
+                } else {
+                    f.emit_jfalse(reg, span)
+                }]
             }
         };
         f.free_reg = mark;
@@ -476,7 +452,7 @@ impl Compiler<'_> {
         lhs: &Expr,
         rhs: &Expr,
         when: bool,
-    ) -> Result<usize> {
+    ) -> Result<JumpSite> {
         let span = lhs.span.to(rhs.span);
         // An immediate on either side: `x op k`, or `k op x` read as `x op' k`.
         let with_k = match (self.immediate(lhs), self.immediate(rhs)) {
@@ -486,38 +462,36 @@ impl Compiler<'_> {
         };
         if let Some((x, op, k)) = with_k {
             let a = self.any_expr(f, x)?;
-            let opcode = match (op, when) {
-                (BinOp::Lt, true) => Opcode::JltNumK,
-                (BinOp::Lt, false) => Opcode::JnltNumK,
-                (BinOp::Le, true) => Opcode::JleNumK,
-                (BinOp::Le, false) => Opcode::JnleNumK,
-                (BinOp::Gt, true) => Opcode::JgtNumK,
-                (BinOp::Gt, false) => Opcode::JngtNumK,
-                (BinOp::Ge, true) => Opcode::JgeNumK,
-                (BinOp::Ge, false) => Opcode::JngeNumK,
-                (BinOp::Eq, true) | (BinOp::Ne, false) => Opcode::JeqNumK,
-                (BinOp::Eq, false) | (BinOp::Ne, true) => Opcode::JneNumK,
+            return Ok(match (op, when) {
+                (BinOp::Lt, true) => f.emit_jlt_num_k(a, k, span),
+                (BinOp::Lt, false) => f.emit_jnlt_num_k(a, k, span),
+                (BinOp::Le, true) => f.emit_jle_num_k(a, k, span),
+                (BinOp::Le, false) => f.emit_jnle_num_k(a, k, span),
+                (BinOp::Gt, true) => f.emit_jgt_num_k(a, k, span),
+                (BinOp::Gt, false) => f.emit_jngt_num_k(a, k, span),
+                (BinOp::Ge, true) => f.emit_jge_num_k(a, k, span),
+                (BinOp::Ge, false) => f.emit_jnge_num_k(a, k, span),
+                (BinOp::Eq, true) | (BinOp::Ne, false) => f.emit_jeq_num_k(a, k, span),
+                (BinOp::Eq, false) | (BinOp::Ne, true) => f.emit_jne_num_k(a, k, span),
                 _ => unreachable!("{op:?} is not a comparison"),
-            };
-            return Ok(f.emit(opcode, &[int(a), num(k), int(0)], span));
+            });
         }
         let a = self.any_expr(f, lhs)?;
         let b = self.any_expr(f, rhs)?;
         // `a > b` is `b < a`; swapping registers keeps the evaluation order.
-        let (opcode, x, y) = match (op, when) {
-            (BinOp::Lt, true) => (Opcode::JltNum, a, b),
-            (BinOp::Lt, false) => (Opcode::JnltNum, a, b),
-            (BinOp::Le, true) => (Opcode::JleNum, a, b),
-            (BinOp::Le, false) => (Opcode::JnleNum, a, b),
-            (BinOp::Gt, true) => (Opcode::JltNum, b, a),
-            (BinOp::Gt, false) => (Opcode::JnltNum, b, a),
-            (BinOp::Ge, true) => (Opcode::JleNum, b, a),
-            (BinOp::Ge, false) => (Opcode::JnleNum, b, a),
-            (BinOp::Eq, true) | (BinOp::Ne, false) => (Opcode::JeqNum, a, b),
-            (BinOp::Eq, false) | (BinOp::Ne, true) => (Opcode::JneNum, a, b),
+        Ok(match (op, when) {
+            (BinOp::Lt, true) => f.emit_jlt_num(a, b, span),
+            (BinOp::Lt, false) => f.emit_jnlt_num(a, b, span),
+            (BinOp::Le, true) => f.emit_jle_num(a, b, span),
+            (BinOp::Le, false) => f.emit_jnle_num(a, b, span),
+            (BinOp::Gt, true) => f.emit_jlt_num(b, a, span),
+            (BinOp::Gt, false) => f.emit_jnlt_num(b, a, span),
+            (BinOp::Ge, true) => f.emit_jle_num(b, a, span),
+            (BinOp::Ge, false) => f.emit_jnle_num(b, a, span),
+            (BinOp::Eq, true) | (BinOp::Ne, false) => f.emit_jeq_num(a, b, span),
+            (BinOp::Eq, false) | (BinOp::Ne, true) => f.emit_jne_num(a, b, span),
             _ => unreachable!("{op:?} is not a comparison"),
-        };
-        Ok(f.emit(opcode, &[int(x), int(y), int(0)], span))
+        })
     }
 
     /// Compiles a call; returns the register holding its result (the call's base, a
@@ -528,51 +502,38 @@ impl Compiler<'_> {
         callee: &Expr,
         args: &[Expr],
         span: Span,
-    ) -> Result<u8> {
-        if let ExprKind::Var(name) = &callee.kind {
-            match name.res {
-                Res::Func(id) => {
-                    let base = self.push_args(f, args, span)?;
-                    f.emit(
-                        Opcode::Call,
-                        &[int(id as u16), int(base), int(args.len() as u8)],
-                        span,
-                    );
-                    return Ok(base);
-                }
+    ) -> Result<Reg> {
+        let callee = match &callee.kind {
+            ExprKind::Var(name) => match name.res {
+                Res::Func(id) => Callee::User(FuncIdx::new(id, span)?),
                 Res::Builtin(b) => return self.builtin_call(f, b, args, span),
-                Res::Host(h) => return self.call_with(f, Opcode::CallHost, h as i64, args, span),
-                _ => {}
-            }
-        }
-        let callee_reg = self.any_expr(f, callee)?;
-        self.call_with(f, Opcode::CallValue, callee_reg as i64, args, span)
+                Res::Host(h) => Callee::Host(h),
+                _ => Callee::Value(self.any_expr(f, callee)?),
+            },
+            _ => Callee::Value(self.any_expr(f, callee)?),
+        };
+        self.call_with(f, callee, args, span)
     }
 
-    /// `op callee base argc` after evaluating `args` from a new register `base` on,
+    /// A call of `callee` after evaluating `args` from a new register `base` on,
     /// which then holds the result.
     fn call_with(
         &mut self,
         f: &mut FnState,
-        op: Opcode,
-        callee: i64,
+        callee: Callee,
         args: &[Expr],
         span: Span,
-    ) -> Result<u8> {
-        let base = self.push_args(f, args, span)?;
-        f.emit(op, &[int(callee), int(base), int(args.len() as u8)], span);
-        Ok(base)
-    }
-
-    /// Evaluates `args` into consecutive new registers (at least one: the result slot);
-    /// returns the first. Afterwards only the first stays allocated.
-    fn push_args(&mut self, f: &mut FnState, args: &[Expr], span: Span) -> Result<u8> {
+    ) -> Result<Reg> {
         let base = f.alloc(span)?;
-        f.free_reg = base as u16;
+        f.free_reg = base.index();
         for arg in args {
             self.push_expr(f, arg)?;
         }
-        f.free_reg = base as u16 + 1;
+        f.free_above(base);
+        // Each argument took a register, so the register limit comes first.
+        let argc = u8::try_from(args.len())
+            .map_err(|_| CompileError::new("too many arguments in one call", span))?;
+        callee.emit(f, base, argc, span);
         Ok(base)
     }
 
@@ -584,36 +545,37 @@ impl Compiler<'_> {
         b: Builtin,
         args: &[Expr],
         span: Span,
-    ) -> Result<u8> {
+    ) -> Result<Reg> {
         // Each result register is allocated first, so it is the one left at the top.
-        let single = |op: Opcode, this: &mut Self, f: &mut FnState| -> Result<u8> {
+        type Unary = fn(&mut FnState, Reg, Reg, Span);
+        let single = |emit: Unary, this: &mut Self, f: &mut FnState| -> Result<Reg> {
             let dst = f.alloc(span)?;
             let a = this.any_expr(f, &args[0])?;
-            f.emit(op, &[int(dst), int(a)], span);
+            emit(f, dst, a, span);
             Ok(dst)
         };
         match b {
             Builtin::Print => {
                 let dst = f.alloc(span)?;
                 let a = self.any_expr(f, &args[0])?;
-                f.emit(Opcode::Print, &[int(a)], span);
+                f.emit_print(a, span);
                 Ok(dst)
             }
-            Builtin::Str => single(Opcode::ToStr, self, f),
-            Builtin::Len if args[0].ty == Type::String => single(Opcode::StrLen, self, f),
-            Builtin::Len => single(Opcode::ArrayLen, self, f),
-            Builtin::Pop => single(Opcode::Pop, self, f),
+            Builtin::Str => single(FnState::emit_to_str, self, f),
+            Builtin::Len if args[0].ty == Type::String => single(FnState::emit_str_len, self, f),
+            Builtin::Len => single(FnState::emit_array_len, self, f),
+            Builtin::Pop => single(FnState::emit_pop, self, f),
             Builtin::Push => {
                 let dst = f.alloc(span)?;
                 let arr = self.any_expr(f, &args[0])?;
                 let value = self.any_expr(f, &args[1])?;
-                f.emit(Opcode::Push, &[int(arr), int(value)], span);
+                f.emit_push(arr, value, span);
                 Ok(dst)
             }
             Builtin::Map | Builtin::Filter | Builtin::Reduce => self.higher_order(f, b, args, span),
             _ => {
                 let n = self.native(b);
-                self.call_with(f, Opcode::CallNative, n as i64, args, span)
+                self.call_with(f, Callee::Native(n), args, span)
             }
         }
     }
@@ -626,92 +588,88 @@ impl Compiler<'_> {
         b: Builtin,
         args: &[Expr],
         span: Span,
-    ) -> Result<u8> {
+    ) -> Result<Reg> {
         // The result register comes first so it is the one left at the top.
         let result = f.alloc(span)?;
         let array = self.any_expr(f, &args[0])?;
-        let callback = Callback::new(self, f, &args[1])?;
-        let argc = if b == Builtin::Reduce { 2 } else { 1 };
+        let callback = self.callback(f, &args[1])?;
         match b {
             Builtin::Reduce => self.expr_into(f, &args[2], result)?,
-            _ => {
-                f.emit(Opcode::NewArray, &[int(result), int(0u32)], span);
-            }
+            _ => f.emit_new_array(result, 0, span),
         }
         let counter = f.alloc(span)?;
-        f.emit(Opcode::LoadNum, &[int(counter), num(0.0)], span);
+        f.emit_load_num(counter, 0.0, span);
         // The element goes straight into its argument slot, except for `filter`,
         // which still needs it after the call.
         let kept = f.alloc(span)?;
         let base = f.alloc(span)?;
-        for _ in 1..argc {
-            f.alloc(span)?;
-        }
         let item = match b {
             Builtin::Map => base,
             Builtin::Filter => kept,
-            _ => base + 1,
+            // The second argument (the first is the accumulator).
+            _ => f.alloc(span)?,
         };
-        let to_step = f.emit(Opcode::Jump, &[int(0)], span);
+        let to_step = f.emit_jump(span);
         let top = f.here();
         match b {
             Builtin::Map => {
-                callback.emit(self, f, base, 1, span);
-                f.emit(Opcode::Push, &[int(result), int(base)], span);
+                callback.emit(f, base, 1, span);
+                f.emit_push(result, base, span);
             }
             Builtin::Filter => {
-                f.emit(Opcode::Mov, &[int(base), int(item)], span);
-                callback.emit(self, f, base, 1, span);
-                let skip = f.emit(Opcode::Jfalse, &[int(base), int(0)], span);
-                f.emit(Opcode::Push, &[int(result), int(item)], span);
+                f.emit_mov(base, item, span);
+                callback.emit(f, base, 1, span);
+                let skip = f.emit_jfalse(base, span);
+                f.emit_push(result, item, span);
                 let next = f.here();
-                f.patch(skip, next);
+                f.patch(skip, next)?;
             }
             _ => {
-                f.emit(Opcode::Mov, &[int(base), int(result)], span);
-                callback.emit(self, f, base, 2, span);
-                f.emit(Opcode::Mov, &[int(result), int(base)], span);
+                f.emit_mov(base, result, span);
+                callback.emit(f, base, 2, span);
+                f.emit_mov(result, base, span);
             }
         }
         let step = f.here();
-        f.patch(to_step, step);
-        let back = f.emit(
-            Opcode::ForInNext,
-            &[int(item), int(array), int(counter), int(0)],
-            span,
-        );
-        f.patch(back, top);
-        f.free_reg = result as u16 + 1;
+        f.patch(to_step, step)?;
+        let back = f.emit_for_in_next(item, array, counter, span);
+        f.patch(back, top)?;
+        f.free_above(result);
         Ok(result)
     }
-}
 
-/// How a higher-order prelude function calls its function argument.
-enum Callback {
-    User(u16),
-    Native(u8),
-    Value(u8),
-}
-
-impl Callback {
-    fn new(c: &mut Compiler<'_>, f: &mut FnState, e: &Expr) -> Result<Callback> {
+    /// How a higher-order prelude function calls its function argument: directly
+    /// when it names a function.
+    fn callback(&mut self, f: &mut FnState, e: &Expr) -> Result<Callee> {
         if let ExprKind::Var(name) = &e.kind {
             match name.res {
-                Res::Func(id) => return Ok(Callback::User(id as u16)),
-                Res::Builtin(b) => return Ok(Callback::Native(c.native(b))),
+                Res::Func(id) => return Ok(Callee::User(FuncIdx::new(id, e.span)?)),
+                Res::Builtin(b) => return Ok(Callee::Native(self.native(b))),
                 _ => {}
             }
         }
-        Ok(Callback::Value(c.any_expr(f, e)?))
+        Ok(Callee::Value(self.any_expr(f, e)?))
     }
+}
 
-    fn emit(&self, _c: &Compiler<'_>, f: &mut FnState, base: u8, argc: u8, span: Span) {
-        let (op, callee) = match *self {
-            Callback::User(id) => (Opcode::Call, id as i64),
-            Callback::Native(n) => (Opcode::CallNative, n as i64),
-            Callback::Value(reg) => (Opcode::CallValue, reg as i64),
-        };
-        f.emit(op, &[int(callee), int(base), int(argc)], span);
+/// What a call instruction calls.
+#[derive(Clone, Copy)]
+enum Callee {
+    User(FuncIdx),
+    Native(NativeIdx),
+    Host(u32),
+    Value(Reg),
+}
+
+impl Callee {
+    /// `R[base] := callee(R[base], ..., R[base + argc - 1])`.
+    fn emit(self, f: &mut FnState, base: Reg, argc: u8, span: Span) {
+        match self {
+            Callee::User(id) => f.emit_call(id, base, argc, span),
+            Callee::Native(n) => f.emit_call_native(n, base, argc, span),
+            Callee::Host(h) => f.emit_call_host(h, base, argc, span),
+            Callee::Value(reg) => f.emit_call_value(reg, base, argc, span),
+        }
     }
 }
 
@@ -780,14 +738,26 @@ fn fold(e: &Expr) -> Option<f64> {
     }
 }
 
-/// The opcode of an arithmetic operator on two number registers.
-fn arithmetic_opcode(op: BinOp) -> Opcode {
+/// `R[dst] := R[a] op R[b]` for an arithmetic operator on numbers.
+fn emit_arithmetic(f: &mut FnState, op: BinOp, dst: Reg, a: Reg, b: Reg, span: Span) {
     match op {
-        BinOp::Add => Opcode::AddNum,
-        BinOp::Sub => Opcode::SubNum,
-        BinOp::Mul => Opcode::MulNum,
-        BinOp::Div => Opcode::DivNum,
-        BinOp::Mod => Opcode::ModNum,
+        BinOp::Add => f.emit_add_num(dst, a, b, span),
+        BinOp::Sub => f.emit_sub_num(dst, a, b, span),
+        BinOp::Mul => f.emit_mul_num(dst, a, b, span),
+        BinOp::Div => f.emit_div_num(dst, a, b, span),
+        BinOp::Mod => f.emit_mod_num(dst, a, b, span),
+        _ => unreachable!("{op:?} is not arithmetic"),
+    }
+}
+
+/// `R[dst] := R[a] op k` for an arithmetic operator on numbers.
+fn emit_arithmetic_k(f: &mut FnState, op: BinOp, dst: Reg, a: Reg, k: f64, span: Span) {
+    match op {
+        BinOp::Add => f.emit_add_num_k(dst, a, k, span),
+        BinOp::Sub => f.emit_sub_num_k(dst, a, k, span),
+        BinOp::Mul => f.emit_mul_num_k(dst, a, k, span),
+        BinOp::Div => f.emit_div_num_k(dst, a, k, span),
+        BinOp::Mod => f.emit_mod_num_k(dst, a, k, span),
         _ => unreachable!("{op:?} is not arithmetic"),
     }
 }

@@ -11,9 +11,9 @@
 //!   (`_le`, `_gt`, `_ge`, `_k`) instruction doing the step and the test together. The
 //!   first test is then a separate branch at the top (loop rotation).
 
+use super::emit::Reg;
 use super::expr::mirror;
-use super::{int, num, Compiler, FnState, LoopCx, Place};
-use crate::bytecode::Opcode;
+use super::{Compiler, FnState, LoopCx, Place};
 use crate::diag::CompileError;
 use crate::span::Span;
 use crate::syntax::ast::{BinOp, Block, DeclId, Expr, ExprKind, LValue, Name, Res, Stmt, UnOp};
@@ -23,14 +23,14 @@ type Result<T = ()> = std::result::Result<T, CompileError>;
 
 /// The closing instruction of a fused loop: `counter += step; if counter op limit`.
 struct FusedStep {
-    counter: u8,
+    counter: Reg,
     step: f64,
     op: BinOp,
     limit: Limit,
 }
 
 enum Limit {
-    Reg(u8),
+    Reg(Reg),
     Imm(f64),
 }
 
@@ -75,30 +75,30 @@ impl Compiler<'_> {
                 }
             }
         }
-        let to_test = (!always).then(|| f.emit(Opcode::Jump, &[int(0)], span));
+        let to_test = (!always).then(|| f.emit_jump(span));
         let top = f.here();
         let lp = self.loop_body(f, &body.stmts)?;
         let continue_target = f.here();
-        f.patch_all(lp.continues, continue_target);
+        f.patch_all(lp.continues, continue_target)?;
         if let Some(step) = step {
             self.stmt(f, step)?;
         }
         if let Some(at) = to_test {
             let test = f.here();
-            f.patch(at, test);
+            f.patch(at, test)?;
         }
         match cond {
             Some(cond) if !always => {
                 let back = self.cond_jump(f, cond, true)?;
-                f.patch_all(back, top);
+                f.patch_all(back, top)?;
             }
             _ => {
-                let at = f.emit(Opcode::Jump, &[int(0)], span);
-                f.patch(at, top);
+                let at = f.emit_jump(span);
+                f.patch(at, top)?;
             }
         }
         let end = f.here();
-        f.patch_all(lp.breaks, end);
+        f.patch_all(lp.breaks, end)?;
         Ok(())
     }
 
@@ -126,22 +126,22 @@ impl Compiler<'_> {
         let top = f.here();
         let lp = self.loop_body(f, stmts)?;
         let continue_target = f.here();
-        f.patch_all(lp.continues, continue_target);
-        let (counter, step) = (int(fused.counter), num(fused.step));
-        let (with_register, with_immediate) = match fused.op {
-            BinOp::Lt => (Opcode::LoopLt, Opcode::LoopLtK),
-            BinOp::Le => (Opcode::LoopLe, Opcode::LoopLeK),
-            BinOp::Gt => (Opcode::LoopGt, Opcode::LoopGtK),
-            _ => (Opcode::LoopGe, Opcode::LoopGeK),
+        f.patch_all(lp.continues, continue_target)?;
+        let (counter, step) = (fused.counter, fused.step);
+        let back = match (fused.op, fused.limit) {
+            (BinOp::Lt, Limit::Reg(limit)) => f.emit_loop_lt(counter, step, limit, span),
+            (BinOp::Lt, Limit::Imm(k)) => f.emit_loop_lt_k(counter, step, k, span),
+            (BinOp::Le, Limit::Reg(limit)) => f.emit_loop_le(counter, step, limit, span),
+            (BinOp::Le, Limit::Imm(k)) => f.emit_loop_le_k(counter, step, k, span),
+            (BinOp::Gt, Limit::Reg(limit)) => f.emit_loop_gt(counter, step, limit, span),
+            (BinOp::Gt, Limit::Imm(k)) => f.emit_loop_gt_k(counter, step, k, span),
+            (_, Limit::Reg(limit)) => f.emit_loop_ge(counter, step, limit, span),
+            (_, Limit::Imm(k)) => f.emit_loop_ge_k(counter, step, k, span),
         };
-        let back = match fused.limit {
-            Limit::Reg(limit) => f.emit(with_register, &[counter, step, int(limit), int(0)], span),
-            Limit::Imm(k) => f.emit(with_immediate, &[counter, step, num(k), int(0)], span),
-        };
-        f.patch(back, top);
+        f.patch(back, top)?;
         let end = f.here();
-        f.patch_all(exits, end);
-        f.patch_all(lp.breaks, end);
+        f.patch_all(exits, end)?;
+        f.patch_all(lp.breaks, end)?;
         Ok(())
     }
 
@@ -204,7 +204,7 @@ impl Compiler<'_> {
         (self.info.decls[decl as usize].ty == Type::Number).then_some((decl, amount))
     }
 
-    fn local_register(&self, decl: DeclId) -> Option<u8> {
+    fn local_register(&self, decl: DeclId) -> Option<Reg> {
         match self.places[decl as usize]? {
             Place::Reg(reg) => Some(reg),
             Place::Global(_) => None,
@@ -213,7 +213,7 @@ impl Compiler<'_> {
 
     /// The register holding `e` without evaluating anything: a variable in a register
     /// or an expression hoisted out of the loop.
-    fn register_of(&self, e: &Expr) -> Option<u8> {
+    fn register_of(&self, e: &Expr) -> Option<Reg> {
         if let Some(&(_, reg)) = self.hoisted.iter().find(|(p, _)| std::ptr::eq(*p, e)) {
             return Some(reg);
         }

@@ -9,6 +9,7 @@
 //! branches of `if`/`while`/`for` (`jnlt_num_k`), and keeps top-level variables that no
 //! function touches in registers of the script's frame instead of global slots.
 
+mod emit;
 mod expr;
 mod loops;
 mod stmt;
@@ -17,20 +18,18 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::builtins::Builtin;
-use crate::bytecode::{Function, Module, OpInfo, Opcode, OperandKind, OperandValue};
+use crate::bytecode::{Function, Module};
 use crate::check::CheckInfo;
 use crate::diag::CompileError;
 use crate::span::Span;
 use crate::syntax::ast::{DeclId, Expr, FnDecl, Program, Stmt};
 use crate::vm::value::{Str, Value};
+use emit::{ConstIdx, FuncIdx, GlobalSlot, JumpSite, NativeIdx, Reg};
 
 /// Registers a frame may use (operands are one byte; the rest is headroom).
 const MAX_REGISTERS: u16 = 250;
 /// Script registers kept for temporaries: top-level variables beyond this go to globals.
 const SCRIPT_VARIABLE_REGISTERS: u16 = 200;
-/// User functions a program may declare: function operands are two bytes, and the
-/// script takes the index after the last function.
-const MAX_FUNCTIONS: u32 = u16::MAX as u32;
 
 /// Compiler settings.
 #[derive(Debug, Clone, Copy)]
@@ -49,8 +48,8 @@ impl Default for CompileOptions {
 /// Where a variable lives.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Place {
-    Reg(u8),
-    Global(u16),
+    Reg(Reg),
+    Global(GlobalSlot),
 }
 
 /// Compiles a checked program.
@@ -76,7 +75,7 @@ pub fn compile(
     }
     let mut script = FnState::new("<script>".to_string(), Span::default());
     compiler.block_body(&mut script, &program.stmts, true)?;
-    script.emit(Opcode::RetVoid, &[], Span::default());
+    script.emit_ret_void(Span::default());
     let script_index = compiler.functions.len();
     let mut functions: Vec<Function> = compiler
         .functions
@@ -87,6 +86,7 @@ pub fn compile(
     Ok(Module {
         functions,
         globals: compiler.globals,
+        // At most MAX_FUNCTIONS: every declaration got a `FuncIdx`.
         script: script_index as u16,
     })
 }
@@ -101,13 +101,13 @@ struct Compiler<'a> {
     /// Indexed by FnId.
     functions: Vec<Option<Function>>,
     /// Loop-invariant expressions already computed into a register before their loop.
-    hoisted: Vec<(*const Expr, u8)>,
+    hoisted: Vec<(*const Expr, Reg)>,
 }
 
 /// A loop being compiled: where `break` and `continue` go.
 struct LoopCx {
-    breaks: Vec<usize>,
-    continues: Vec<usize>,
+    breaks: Vec<JumpSite>,
+    continues: Vec<JumpSite>,
 }
 
 /// The function being compiled.
@@ -118,7 +118,7 @@ struct FnState {
     lines: Vec<(u32, Span)>,
     consts: Vec<Value>,
     /// String constants already in the pool.
-    strings: HashMap<String, u16>,
+    strings: HashMap<String, ConstIdx>,
     free_reg: u16,
     max_regs: u16,
     loops: Vec<LoopCx>,
@@ -153,7 +153,7 @@ impl FnState {
     }
 
     /// Allocates the next register.
-    fn alloc(&mut self, span: Span) -> Result<u8, CompileError> {
+    fn alloc(&mut self, span: Span) -> Result<Reg, CompileError> {
         if self.free_reg >= MAX_REGISTERS {
             return Err(CompileError::new(
                 format!(
@@ -163,52 +163,20 @@ impl FnState {
                 span,
             ));
         }
-        let reg = self.free_reg as u8;
+        let reg = self.top();
         self.free_reg += 1;
         self.max_regs = self.max_regs.max(self.free_reg);
         Ok(reg)
     }
 
-    /// Encodes one instruction; returns its offset.
-    fn emit(&mut self, op: Opcode, args: &[OperandValue], span: Span) -> usize {
-        let info: &OpInfo = op.info();
-        debug_assert_eq!(info.operands.len(), args.len(), "operands of {}", info.name);
-        let at = self.code.len();
-        self.lines.push((at as u32, span));
-        self.code.push(op.discriminant());
-        for (operand, arg) in info.operands.iter().zip(args) {
-            match (*arg, operand.kind) {
-                (OperandValue::Num(x), OperandKind::F64) => {
-                    self.code.extend_from_slice(&x.to_le_bytes())
-                }
-                (OperandValue::Int(v), kind) => {
-                    self.code
-                        .extend_from_slice(&v.to_le_bytes()[..kind.width()]);
-                }
-                (OperandValue::Num(_), _) => unreachable!("number operand for {}", info.name),
-            }
-        }
-        at
+    /// The first free register (allocated or not).
+    fn top(&self) -> Reg {
+        Reg::new(self.free_reg).expect("`alloc` keeps free_reg below MAX_REGISTERS")
     }
 
-    /// Sets the jump operand of the instruction at `at` to land on `target`.
-    fn patch(&mut self, at: usize, target: usize) {
-        let op = Opcode::from_u8(self.code[at]).expect("patching an emitted instruction");
-        let operand = op
-            .info()
-            .operands
-            .iter()
-            .find(|o| o.kind == OperandKind::Jump)
-            .expect("patching a jump");
-        let offset = (target as i64 - at as i64) as i32;
-        let pos = at + operand.offset;
-        self.code[pos..pos + 4].copy_from_slice(&offset.to_le_bytes());
-    }
-
-    fn patch_all(&mut self, sites: Vec<usize>, target: usize) {
-        for at in sites {
-            self.patch(at, target);
-        }
+    /// Releases every register above `reg`.
+    fn free_above(&mut self, reg: Reg) {
+        self.free_reg = reg.index() + 1;
     }
 
     fn here(&self) -> usize {
@@ -216,36 +184,21 @@ impl FnState {
     }
 
     /// Pool index of a string constant, shared by equal strings.
-    fn string_const(&mut self, text: &str, span: Span) -> Result<u16, CompileError> {
+    fn string_const(&mut self, text: &str, span: Span) -> Result<ConstIdx, CompileError> {
         if let Some(&k) = self.strings.get(text) {
             return Ok(k);
         }
-        let k = u16::try_from(self.consts.len())
-            .map_err(|_| CompileError::new("too many string constants in one function", span))?;
+        let k = ConstIdx::new(self.consts.len(), span)?;
         self.consts.push(Value::Str(Rc::new(Str::new(text))));
         self.strings.insert(text.to_string(), k);
         Ok(k)
     }
 }
 
-/// Operand helpers, so emission reads `emit(op, &[reg(a), num(k), ...])`.
-fn int(v: impl Into<i64>) -> OperandValue {
-    OperandValue::Int(v.into())
-}
-
-fn num(x: f64) -> OperandValue {
-    OperandValue::Num(x)
-}
-
 impl Compiler<'_> {
     /// Compiles a function declaration into `self.functions[id]`.
     fn function(&mut self, decl: &FnDecl) -> Result<(), CompileError> {
-        if decl.id >= MAX_FUNCTIONS {
-            return Err(CompileError::new(
-                format!("too many functions (limit {MAX_FUNCTIONS})"),
-                decl.name_span,
-            ));
-        }
+        FuncIdx::new(decl.id, decl.name_span)?;
         let mut f = FnState::new(decl.name.clone(), decl.name_span);
         for param in &decl.params {
             let reg = f.alloc(param.span)?;
@@ -253,7 +206,8 @@ impl Compiler<'_> {
         }
         self.block_body(&mut f, &decl.body.stmts, false)?;
         // Reached only by void functions (the checker proved the others return).
-        f.emit(Opcode::RetVoid, &[], decl.body.span);
+        f.emit_ret_void(decl.body.span);
+        // At most MAX_REGISTERS: every parameter got a register.
         let arity = decl.params.len() as u8;
         self.functions[decl.id as usize] = Some(f.finish(arity));
         Ok(())
@@ -269,9 +223,8 @@ impl Compiler<'_> {
     }
 
     /// Allocates the global slot of `decl`.
-    fn global_slot(&mut self, decl: DeclId, span: Span) -> Result<u16, CompileError> {
-        let slot = u16::try_from(self.globals.len())
-            .map_err(|_| CompileError::new("too many global variables", span))?;
+    fn global_slot(&mut self, decl: DeclId, span: Span) -> Result<GlobalSlot, CompileError> {
+        let slot = GlobalSlot::new(self.globals.len(), span)?;
         self.globals
             .push(self.info.decls[decl as usize].name.clone());
         self.places[decl as usize] = Some(Place::Global(slot));
@@ -283,9 +236,11 @@ impl Compiler<'_> {
     }
 
     /// The native-table index of a prelude function.
-    fn native(&self, builtin: Builtin) -> u8 {
-        crate::vm::natives::index_of(builtin)
-            .expect("fixed-signature prelude functions are natives")
+    fn native(&self, builtin: Builtin) -> NativeIdx {
+        NativeIdx::new(
+            crate::vm::natives::index_of(builtin)
+                .expect("fixed-signature prelude functions are natives"),
+        )
     }
 
     /// A block's statements, with function declarations compiled first (they are

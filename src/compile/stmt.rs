@@ -1,7 +1,6 @@
 //! Compiling statements and control flow.
 
-use super::{int, num, Compiler, FnState, LoopCx, Place};
-use crate::bytecode::Opcode;
+use super::{Compiler, FnState, LoopCx, Place};
 use crate::diag::CompileError;
 use crate::span::Span;
 use crate::syntax::ast::{BinOp, Block, Expr, ExprKind, LValue, Name, Res, Stmt};
@@ -29,7 +28,7 @@ impl Compiler<'_> {
                     Some(Place::Global(slot)) => slot,
                     _ => self.global_slot(*decl, *span)?,
                 };
-                f.emit(Opcode::SetGlobal, &[int(slot), int(value)], *span);
+                f.emit_set_global(slot, value, *span);
             }
             Stmt::Fn(_) => {} // compiled when its block was entered (hoisting)
             Stmt::Expr(e) => {
@@ -77,7 +76,7 @@ impl Compiler<'_> {
                 ..
             } => self.for_in(f, *decl, iter, body, *span)?,
             Stmt::Break(span) => {
-                let at = f.emit(Opcode::Jump, &[int(0)], *span);
+                let at = f.emit_jump(*span);
                 f.loops
                     .last_mut()
                     .expect("the checker rejects break outside loops")
@@ -85,7 +84,7 @@ impl Compiler<'_> {
                     .push(at);
             }
             Stmt::Continue(span) => {
-                let at = f.emit(Opcode::Jump, &[int(0)], *span);
+                let at = f.emit_jump(*span);
                 f.loops
                     .last_mut()
                     .expect("the checker rejects continue outside loops")
@@ -95,11 +94,9 @@ impl Compiler<'_> {
             Stmt::Return(value, span) => match value {
                 Some(e) => {
                     let reg = self.any_expr(f, e)?;
-                    f.emit(Opcode::Ret, &[int(reg)], *span);
+                    f.emit_ret(reg, *span);
                 }
-                None => {
-                    f.emit(Opcode::RetVoid, &[], *span);
-                }
+                None => f.emit_ret_void(*span),
             },
             Stmt::Block(block) => self.block(f, block)?,
         }
@@ -123,15 +120,15 @@ impl Compiler<'_> {
         match els {
             None => {
                 let here = f.here();
-                f.patch_all(to_else, here);
+                f.patch_all(to_else, here)?;
             }
             Some(els) => {
-                let to_end = f.emit(Opcode::Jump, &[int(0)], els.span());
+                let to_end = f.emit_jump(els.span());
                 let here = f.here();
-                f.patch_all(to_else, here);
+                f.patch_all(to_else, here)?;
                 self.stmt(f, els)?;
                 let end = f.here();
-                f.patch(to_end, end);
+                f.patch(to_end, end)?;
             }
         }
         Ok(())
@@ -147,12 +144,12 @@ impl Compiler<'_> {
     ) -> Result {
         let array = self.push_expr(f, iter)?;
         let counter = f.alloc(span)?;
-        f.emit(Opcode::LoadNum, &[int(counter), num(0.0)], span);
+        f.emit_load_num(counter, 0.0, span);
         let item = f.alloc(span)?;
         self.places[decl as usize] = Some(Place::Reg(item));
         // The step sits at the bottom and jumps back into the body while elements
         // remain: one dispatch per iteration for the loop itself.
-        let to_step = f.emit(Opcode::Jump, &[int(0)], span);
+        let to_step = f.emit_jump(span);
         let top = f.here();
         f.loops.push(LoopCx {
             breaks: Vec::new(),
@@ -161,16 +158,12 @@ impl Compiler<'_> {
         self.block(f, body)?;
         let lp = f.loops.pop().expect("pushed above");
         let step = f.here();
-        f.patch(to_step, step);
-        f.patch_all(lp.continues, step);
-        let back = f.emit(
-            Opcode::ForInNext,
-            &[int(item), int(array), int(counter), int(0)],
-            iter.span,
-        );
-        f.patch(back, top);
+        f.patch(to_step, step)?;
+        f.patch_all(lp.continues, step)?;
+        let back = f.emit_for_in_next(item, array, counter, iter.span);
+        f.patch(back, top)?;
         let end = f.here();
-        f.patch_all(lp.breaks, end);
+        f.patch_all(lp.breaks, end)?;
         Ok(())
     }
 
@@ -187,14 +180,14 @@ impl Compiler<'_> {
                 Place::Reg(reg) => {
                     if Self::writes_destination_early(value) {
                         let tmp = self.push_expr(f, value)?;
-                        f.emit(Opcode::Mov, &[int(reg), int(tmp)], span);
+                        f.emit_mov(reg, tmp, span);
                     } else {
                         self.expr_into(f, value, reg)?;
                     }
                 }
                 Place::Global(slot) => {
                     let reg = self.any_expr(f, value)?;
-                    f.emit(Opcode::SetGlobal, &[int(slot), int(reg)], span);
+                    f.emit_set_global(slot, reg, span);
                 }
             },
             (LValue::Var(name), Some(op)) => self.compound_var(f, name, op, value, span)?,
@@ -202,14 +195,14 @@ impl Compiler<'_> {
                 let arr = self.any_expr(f, array)?;
                 let idx = self.any_expr(f, index)?;
                 let src = self.any_expr(f, value)?;
-                f.emit(Opcode::SetIndex, &[int(arr), int(idx), int(src)], span);
+                f.emit_set_index(arr, idx, src, span);
             }
             (LValue::Index { array, index, .. }, Some(op)) => {
                 // xs, i, read (checked), e, store (checked again).
                 let arr = self.any_expr(f, array)?;
                 let idx = self.any_expr(f, index)?;
                 let cur = f.alloc(span)?;
-                f.emit(Opcode::GetIndex, &[int(cur), int(arr), int(idx)], span);
+                f.emit_get_index(cur, arr, idx, span);
                 self.binary_into(
                     f,
                     op,
@@ -219,7 +212,7 @@ impl Compiler<'_> {
                     value,
                     span,
                 )?;
-                f.emit(Opcode::SetIndex, &[int(arr), int(idx), int(cur)], span);
+                f.emit_set_index(arr, idx, cur, span);
             }
         }
         Ok(())
@@ -239,9 +232,9 @@ impl Compiler<'_> {
             Place::Reg(reg) => self.binary_into(f, op, &ty, reg, reg, value, span),
             Place::Global(slot) => {
                 let cur = f.alloc(span)?;
-                f.emit(Opcode::GetGlobal, &[int(cur), int(slot)], span);
+                f.emit_get_global(cur, slot, span);
                 self.binary_into(f, op, &ty, cur, cur, value, span)?;
-                f.emit(Opcode::SetGlobal, &[int(slot), int(cur)], span);
+                f.emit_set_global(slot, cur, span);
                 Ok(())
             }
         }
