@@ -183,3 +183,129 @@ fn a_file_name_that_is_not_utf8_runs() {
     assert_eq!(output.status.code(), Some(66), "{err}");
     assert!(err.contains("gone\u{FFFD}.at"), "{err}");
 }
+
+// ---- item 11: integers and floats that do not fit are refused -----------------------------------
+
+const TWO_53: i64 = 1 << 53;
+
+#[rstest]
+#[case::two_53(TWO_53, true)]
+#[case::two_53_plus_1(TWO_53 + 1, false)]
+#[case::minus_two_53(-TWO_53, true)]
+#[case::minus_two_53_minus_1(-TWO_53 - 1, false)]
+#[case::i64_max(i64::MAX, false)]
+#[case::i64_min(i64::MIN, false)]
+#[case::zero(0, true)]
+fn i64_into_atlas_is_exact_or_refused(#[case] n: i64, #[case] exact: bool) {
+    let mut engine = engine();
+    engine
+        .eval::<()>("var g = 0; fn id(x: number) -> number { return x; }")
+        .unwrap();
+    engine.register_fn("give", move || n).unwrap();
+    let called = engine.call::<f64>("id", (n,));
+    let set = engine.set_global("g", n);
+    let returned = engine.eval::<f64>("give()");
+    if exact {
+        assert_eq!(called.unwrap(), n as f64);
+        set.unwrap();
+        assert_eq!(returned.unwrap(), n as f64);
+    } else {
+        let message = called.unwrap_err().message().to_string();
+        assert!(
+            message.contains(&format!("the integer {n} is too large")),
+            "{message}"
+        );
+        assert_eq!(set.unwrap_err().kind(), ErrorKind::Conversion);
+        let error = returned.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Runtime);
+        assert!(error.message().contains("too large"), "{error}");
+    }
+}
+
+#[rstest]
+#[case::two_53(1 << 53, true)]
+#[case::two_53_plus_1((1 << 53) + 1, false)]
+#[case::u64_max(u64::MAX, false)]
+fn u64_and_usize_into_atlas_are_exact_or_refused(#[case] n: u64, #[case] exact: bool) {
+    let mut engine = engine();
+    engine
+        .eval::<()>("fn id(x: number) -> number { return x; }")
+        .unwrap();
+    assert_eq!(engine.call::<f64>("id", (n,)).is_ok(), exact);
+    assert_eq!(engine.call::<f64>("id", (n as usize,)).is_ok(), exact);
+}
+
+#[rstest]
+#[case::two_53("9007199254740992", Some(TWO_53))]
+#[case::two_53_plus_2("9007199254740994", Some(TWO_53 + 2))]
+#[case::minus_two_53("-9007199254740992", Some(-TWO_53))]
+#[case::two_64("18446744073709551616", None)]
+#[case::minus_two_63("-9223372036854775808", Some(i64::MIN))]
+#[case::fraction("0.5", None)]
+#[case::nan("1e308 * 10 - 1e308 * 10", None)]
+#[case::infinity("1e308 * 10", None)]
+#[case::minus_zero("-0", Some(0))]
+fn numbers_into_i64_are_exact_or_refused(#[case] source: &str, #[case] expected: Option<i64>) {
+    let mut engine = engine();
+    let result = engine.eval::<i64>(source);
+    match expected {
+        Some(n) => assert_eq!(result.unwrap(), n),
+        None => assert_eq!(result.unwrap_err().kind(), ErrorKind::Conversion),
+    }
+    let as_u64 = engine.eval::<u64>(source);
+    match expected {
+        Some(n) if n >= 0 => assert_eq!(as_u64.unwrap(), n as u64),
+        _ => assert!(as_u64.is_err()),
+    }
+}
+
+#[rstest]
+#[case::overflow("1e300", None)]
+#[case::minus_overflow("-1e300", None)]
+#[case::just_beyond_f32_max("3.5e38", None)]
+#[case::f32_max("3.4028234663852886e38", Some(f32::MAX))]
+#[case::rounded("0.1", Some(0.1f32))]
+#[case::underflow("1e-300", None)]
+#[case::f32_subnormal("1e-40", Some(1e-40f32))]
+#[case::infinity("1e308 * 10", Some(f32::INFINITY))]
+#[case::minus_zero("-0", Some(-0.0f32))]
+fn numbers_into_f32_are_refused_when_out_of_range(
+    #[case] source: &str,
+    #[case] expected: Option<f32>,
+) {
+    let mut engine = engine();
+    let result = engine.eval::<f32>(source);
+    match expected {
+        Some(x) => {
+            let got = result.unwrap();
+            assert_eq!(got.to_bits(), x.to_bits(), "{got} vs {x}");
+        }
+        None => {
+            let error = result.unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::Conversion);
+            assert!(error.message().contains("f32"), "{error}");
+        }
+    }
+}
+
+#[test]
+fn nan_and_minus_zero_cross_as_they_are() {
+    let mut engine = engine();
+    let nan = "1e308 * 10 - 1e308 * 10";
+    assert!(engine.eval::<f32>(nan).unwrap().is_nan());
+    assert!(engine.eval::<f64>(nan).unwrap().is_nan());
+    engine
+        .eval::<()>("fn id(x: number) -> number { return x; }")
+        .unwrap();
+    let minus_zero = (-0.0f64).to_bits();
+    assert_eq!(
+        engine.call::<f64>("id", (-0.0f64,)).unwrap().to_bits(),
+        minus_zero
+    );
+    assert_eq!(
+        engine.call::<f64>("id", (-0.0f32,)).unwrap().to_bits(),
+        minus_zero
+    );
+    let tiny = f64::from_bits(1); // the smallest subnormal
+    assert_eq!(engine.call::<f64>("id", (tiny,)).unwrap().to_bits(), 1);
+}
