@@ -2,12 +2,11 @@
 //! reproducer of a case that failed (a panic, an abort, a silent loss of precision)
 //! before the change that made it pass.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use atlas::{Dynamic, Engine, ErrorKind, Limits, OutputBuffer};
+use atlas::{Engine, ErrorKind, Limits, OutputBuffer};
 use rstest::rstest;
 
 // ---- helpers ------------------------------------------------------------------------------
