@@ -1,6 +1,7 @@
 //! The `atlas` command line.
 
-use std::io::{IsTerminal, Write};
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -62,17 +63,17 @@ enum Command {
         vm: VmArgs,
         /// The source file (.at), then the script's arguments.
         #[arg(required = true, trailing_var_arg = true, value_name = "FILE [ARGS]")]
-        program: Vec<String>,
+        program: Vec<std::ffi::OsString>,
     },
     /// Type-check and compile a program without running it.
     Check {
         /// The source file (.at).
-        file: String,
+        file: PathBuf,
     },
     /// Print the bytecode of a program: offset, source line, opcode and operands.
     Disasm {
         /// The source file (.at).
-        file: String,
+        file: PathBuf,
         /// Disassemble the unoptimized (baseline) bytecode.
         #[arg(long)]
         no_optimize: bool,
@@ -91,19 +92,24 @@ enum Command {
     /// file). Counts are exact; times are estimates (docs/profiler.md).
     Profile {
         /// The source file (.at).
-        file: String,
+        file: PathBuf,
         /// Write the report as JSON to this file instead of the text report to stderr.
         #[arg(long, value_name = "OUT.json")]
-        json: Option<String>,
+        json: Option<PathBuf>,
         /// Write folded call stacks (`<script>;main;work 1234`) to this file, for flame
         /// graph tools such as speedscope.
         #[arg(long, value_name = "OUT.txt")]
-        folded: Option<String>,
+        folded: Option<PathBuf>,
         /// Write an SVG flame graph of the call stacks to this file.
         #[arg(long, value_name = "OUT.svg")]
-        flamegraph: Option<String>,
+        flamegraph: Option<PathBuf>,
         /// Rows shown in each table of the text report.
-        #[arg(long, value_name = "N", default_value_t = 10)]
+        #[arg(
+            long,
+            allow_negative_numbers = true,
+            value_name = "N",
+            default_value_t = 10
+        )]
         top: usize,
         /// What the flame graph and folded stacks measure: estimated self time in
         /// nanoseconds, or instructions executed (exact).
@@ -113,7 +119,7 @@ enum Command {
         #[arg(long)]
         no_optimize: bool,
         /// Deepest call nesting before the `stack overflow` error.
-        #[arg(long, default_value_t = Options::default().max_frames)]
+        #[arg(long, allow_negative_numbers = true, default_value_t = Options::default().max_frames)]
         max_frames: usize,
     },
 }
@@ -133,21 +139,21 @@ struct VmArgs {
     #[arg(long)]
     no_optimize: bool,
     /// Deepest call nesting before the `stack overflow` error.
-    #[arg(long, default_value_t = Options::default().max_frames)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = Options::default().max_frames)]
     max_frames: usize,
     /// Most registers (16-byte values) the value stack may hold before the `stack
     /// overflow` error.
-    #[arg(long, value_name = "N", default_value_t = Options::default().max_stack)]
+    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = Options::default().max_stack)]
     max_stack: usize,
     /// Stop with a runtime error when strings and arrays hold more than this many bytes
     /// (suffixes K, M and G multiply by 1024, 1024^2 and 1024^3).
-    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    #[arg(long, allow_negative_numbers = true, value_name = "BYTES", value_parser = parse_bytes)]
     max_memory: Option<usize>,
     /// Stop with a runtime error after this many instructions.
-    #[arg(long, value_name = "N")]
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
     max_instructions: Option<u64>,
     /// Stop with a runtime error after this many seconds (fractions allowed).
-    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    #[arg(long, allow_negative_numbers = true, value_name = "SECS", value_parser = parse_seconds)]
     timeout: Option<std::time::Duration>,
     /// Seed `random()` with this number: the same seed gives the same numbers (without
     /// it, every run differs).
@@ -170,7 +176,8 @@ fn parse_bytes(text: &str) -> Result<usize, String> {
         .ok_or_else(|| format!("'{text}' is not a number of bytes (like 4096, 64K, 16M or 1G)"))
 }
 
-/// A non-negative, finite number of seconds.
+/// A non-negative, finite number of seconds, at most `Duration::MAX` (a timeout beyond
+/// the clock's range is a deadline that never comes).
 fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
     text.parse::<f64>()
         .ok()
@@ -216,12 +223,33 @@ fn style() -> Style {
     }
 }
 
-/// Reads a source file: 66 when unreadable, 65 when not UTF-8.
-fn read_source(path: &str) -> Result<String, u8> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        reportln!("error: cannot read {path}: {e}");
-        EXIT_NO_INPUT
-    })?;
+/// Largest source file read: a device or FIFO that never ends (`/dev/zero`) is refused
+/// at this size instead of read until memory runs out.
+const MAX_SOURCE_BYTES: u64 = 64 << 20;
+
+/// A path as messages show it (not UTF-8 bytes replaced).
+fn shown(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+/// Reads a source file: 66 when unreadable, 65 when not UTF-8 or larger than
+/// [`MAX_SOURCE_BYTES`].
+fn read_source(file: &Path) -> Result<String, u8> {
+    let path = shown(file);
+    let mut bytes = Vec::new();
+    std::fs::File::open(file)
+        .and_then(|f| f.take(MAX_SOURCE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| {
+            reportln!("error: cannot read {path}: {e}");
+            EXIT_NO_INPUT
+        })?;
+    if bytes.len() as u64 > MAX_SOURCE_BYTES {
+        reportln!(
+            "{path}: error: the file is larger than the limit of {} MiB for a source",
+            MAX_SOURCE_BYTES >> 20
+        );
+        return Err(EXIT_COMPILE_ERROR);
+    }
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         reportln!("{path}: error: the file is not valid UTF-8 (invalid byte at offset {at})");
@@ -232,8 +260,13 @@ fn read_source(path: &str) -> Result<String, u8> {
 fn execute(command: Command) -> u8 {
     match command {
         Command::Run { vm, mut program } => {
-            let file = program.remove(0);
-            run(&file, &vm, program)
+            let file = PathBuf::from(program.remove(0));
+            // The script's words as strings: bytes that are not UTF-8 become U+FFFD.
+            let words = program
+                .iter()
+                .map(|w| w.to_string_lossy().into_owned())
+                .collect();
+            run(&file, &vm, words)
         }
         Command::Check { file } => check(&file),
         Command::Disasm { file, no_optimize } => disasm(&file, no_optimize),
@@ -286,8 +319,9 @@ fn report_compile_errors(path: &str, source: &str, errors: &[atlas::diag::Compil
     report!("{text}");
 }
 
-fn run(path: &str, args: &VmArgs, mut words: Vec<String>) -> u8 {
-    let source = match read_source(path) {
+fn run(file: &Path, args: &VmArgs, mut words: Vec<String>) -> u8 {
+    let path = &shown(file);
+    let source = match read_source(file) {
         Ok(source) => source,
         Err(code) => return code,
     };
@@ -344,15 +378,16 @@ fn run(path: &str, args: &VmArgs, mut words: Vec<String>) -> u8 {
 
 /// Where `atlas profile` writes what.
 struct ProfileOutputs {
-    json: Option<String>,
-    folded: Option<String>,
-    flamegraph: Option<String>,
+    json: Option<PathBuf>,
+    folded: Option<PathBuf>,
+    flamegraph: Option<PathBuf>,
     top: usize,
     weight: Weight,
 }
 
-fn profile(path: &str, outputs: &ProfileOutputs, optimize: bool, max_frames: usize) -> u8 {
-    let source = match read_source(path) {
+fn profile(file: &Path, outputs: &ProfileOutputs, optimize: bool, max_frames: usize) -> u8 {
+    let path = &shown(file);
+    let source = match read_source(file) {
         Ok(source) => source,
         Err(code) => return code,
     };
@@ -373,14 +408,14 @@ fn profile(path: &str, outputs: &ProfileOutputs, optimize: bool, max_frames: usi
     // The profile first (it covers what ran, also when the run failed), then the error.
     let mut status = 0;
     let mut write_file =
-        |file: &str, write: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>| {
+        |file: &Path, write: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>| {
             let written = std::fs::File::create(file).and_then(|f| {
                 let mut f = std::io::BufWriter::new(f);
                 write(&mut f)?;
                 f.flush()
             });
             if let Err(e) = written {
-                reportln!("error: cannot write {file}: {e}");
+                reportln!("error: cannot write {}: {e}", shown(file));
                 status = EXIT_CANT_CREATE;
             }
         };
@@ -424,8 +459,9 @@ fn repl() -> u8 {
     }
 }
 
-fn check(path: &str) -> u8 {
-    let source = match read_source(path) {
+fn check(file: &Path) -> u8 {
+    let path = &shown(file);
+    let source = match read_source(file) {
         Ok(source) => source,
         Err(code) => return code,
     };
@@ -440,8 +476,9 @@ fn check(path: &str) -> u8 {
     }
 }
 
-fn disasm(path: &str, no_optimize: bool) -> u8 {
-    let source = match read_source(path) {
+fn disasm(file: &Path, no_optimize: bool) -> u8 {
+    let path = &shown(file);
+    let source = match read_source(file) {
         Ok(source) => source,
         Err(code) => return code,
     };

@@ -305,8 +305,15 @@ impl FromAtlas for f32 {
     fn atlas_type() -> Option<Type> {
         Some(Type::Number)
     }
+    /// Rounds to the nearest `f32`, and refuses a finite number that would become an
+    /// infinity or a non-zero one that would become zero.
     fn from_atlas(value: Dynamic) -> Result<f32, String> {
-        f64::from_atlas(value).map(|n| n as f32)
+        let n = f64::from_atlas(value)?;
+        let x = n as f32;
+        if x.is_infinite() && n.is_finite() || x == 0.0 && n != 0.0 {
+            return Err(format!("{} is out of the range of f32", Dynamic::Number(n)));
+        }
+        Ok(x)
     }
 }
 
@@ -342,7 +349,7 @@ fn integer(value: Dynamic, name: &str, min: f64, max_exclusive: f64) -> Result<f
 }
 
 macro_rules! integers {
-    ($($ty:ty: $min:expr, $max:expr, $exact:expr;)*) => {$(
+    ($($ty:ty: $min:expr, $max:expr;)*) => {$(
         impl FromAtlas for $ty {
             fn atlas_type() -> Option<Type> {
                 Some(Type::Number)
@@ -356,11 +363,10 @@ macro_rules! integers {
             fn atlas_type() -> Option<Type> {
                 Some(Type::Number)
             }
-            #[allow(unused_comparisons)]
             fn into_atlas(self) -> Result<Dynamic, String> {
-                let n = self as f64;
-                if $exact || (n.abs() <= EXACT) {
-                    Ok(Dynamic::Number(n))
+                // Checked on the integer: as an f64, 2^53 + 1 has already become 2^53.
+                if (self as i128).unsigned_abs() <= EXACT as u128 {
+                    Ok(Dynamic::Number(self as f64))
                 } else {
                     Err(format!(
                         "the integer {self} is too large for a number (f64 holds integers exactly up to 2^53)"
@@ -372,11 +378,11 @@ macro_rules! integers {
 }
 
 integers! {
-    i64: -9_223_372_036_854_775_808.0, 9_223_372_036_854_775_808.0, false;
-    u64: 0.0, 18_446_744_073_709_551_616.0, false;
-    usize: 0.0, usize::MAX as f64 + 1.0, false;
-    i32: i32::MIN as f64, i32::MAX as f64 + 1.0, true;
-    u32: 0.0, u32::MAX as f64 + 1.0, true;
+    i64: -9_223_372_036_854_775_808.0, 9_223_372_036_854_775_808.0;
+    u64: 0.0, 18_446_744_073_709_551_616.0;
+    usize: 0.0, usize::MAX as f64 + 1.0;
+    i32: i32::MIN as f64, i32::MAX as f64 + 1.0;
+    u32: 0.0, u32::MAX as f64 + 1.0;
 }
 
 impl FromAtlas for bool {

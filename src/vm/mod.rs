@@ -307,7 +307,8 @@ impl<'out> Vm<'out> {
                 remaining: max_instructions.unwrap_or(u64::MAX),
                 until_clock: CLOCK_INTERVAL,
                 clock_bytes: heap::acquired_bytes(),
-                deadline: timeout.map(|t| Instant::now() + t),
+                // A timeout beyond what an `Instant` can hold is a deadline that never comes.
+                deadline: timeout.and_then(|t| Instant::now().checked_add(t)),
                 previous_ip: std::ptr::null(),
             };
             self.rt.heap_ceiling =
