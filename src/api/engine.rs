@@ -435,24 +435,24 @@ impl Engine {
     ///
     /// let mut engine = Engine::new();
     /// engine
-    ///     .register_fn("repeat", |s: String, n: u32| s.repeat(n as usize))
+    ///     .register_fn("stutter", |s: String, n: u32| s.repeat(n as usize))
     ///     .unwrap()
     ///     .register_fn("checkedSqrt", |x: f64| {
     ///         if x < 0.0 { Err(format!("no square root of {x}")) } else { Ok(x.sqrt()) }
     ///     })
     ///     .unwrap();
-    /// assert_eq!(engine.eval::<String>("repeat(\"ab\", 3)").unwrap(), "ababab");
+    /// assert_eq!(engine.eval::<String>("stutter(\"ab\", 3)").unwrap(), "ababab");
     ///
-    /// let wrong = engine.eval::<String>("repeat(3, \"ab\")").unwrap_err();
+    /// let wrong = engine.eval::<String>("stutter(3, \"ab\")").unwrap_err();
     /// assert_eq!(wrong.kind(), ErrorKind::Compile);
-    /// assert_eq!(wrong.message(), "type mismatch in argument 1 of 'repeat': expected string, found number");
+    /// assert_eq!(wrong.message(), "type mismatch in argument 1 of 'stutter': expected string, found number");
     ///
     /// let failed = engine.eval::<f64>("checkedSqrt(-4)").unwrap_err();
     /// assert_eq!(failed.kind(), ErrorKind::Runtime);
     /// assert_eq!(failed.message(), "no square root of -4");
     ///
-    /// let fraction = engine.eval::<String>("repeat(\"ab\", 1.5)").unwrap_err();
-    /// assert_eq!(fraction.message(), "argument 2 of 'repeat': expected an integer for u32, found the number 1.5");
+    /// let fraction = engine.eval::<String>("stutter(\"ab\", 1.5)").unwrap_err();
+    /// assert_eq!(fraction.message(), "argument 2 of 'stutter': expected an integer for u32, found the number 1.5");
     /// ```
     pub fn register_fn<Args, F: HostFunction<Args>>(
         &mut self,
