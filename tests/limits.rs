@@ -209,3 +209,23 @@ fn metered_runs_print_what_unmetered_runs_print() {
     assert_eq!(plain, metered);
     assert!(plain.contains("20000"));
 }
+
+/// `charAt`, `charCode` and `substring` near the end of a long non-ASCII string cost
+/// O(1) amortized: 30,000 lookups into a million `é` take milliseconds. When each one
+/// walked from the start (a millisecond apiece), this ran past the 20 s limit.
+#[test]
+fn scalar_indexing_of_a_long_non_ascii_string_does_not_walk_it() {
+    let mut engine = engine(Limits::default().with_timeout(Duration::from_secs(20)));
+    let source = r#"
+        let s = repeat("é", 1000000);
+        var n = 0;
+        for (var i = 0; i < 10000; i++) {
+            let k = 999999 - i;
+            if (charAt(s, k) == "é") { n++; }
+            n += charCode(s, k) - 233;
+            n += len(substring(s, k - 1, k + 1)) - 1;
+        }
+        n;
+    "#;
+    assert_eq!(engine.eval::<f64>(source).unwrap(), 20000.0);
+}

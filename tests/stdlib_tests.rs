@@ -10,11 +10,11 @@ use atlas::stdlib::number::to_fixed;
 use atlas::stdlib::number::{format_number, js_remainder, parse_number, write_number};
 use atlas::stdlib::random::Rng;
 use atlas::stdlib::strings::{
-    bound, char_at, char_at_hinted, char_code_hinted, char_len, ends_with, from_char_code,
-    includes, index_of, is_js_whitespace, join, last_index_of, pad_length, repeat_count, replace,
-    replaced_len, split, split_str, starts_with, substring, substring_hinted, to_lower_case,
-    to_upper_case, trim,
+    bound, char_at, char_code, char_len, ends_with, from_char_code, includes, index_of,
+    is_js_whitespace, join, last_index_of, pad_length, repeat_count, replace, replaced_len, split,
+    split_str, starts_with, substring, to_lower_case, to_upper_case, trim,
 };
+use atlas::vm::value::Str;
 use rstest::rstest;
 
 const NAN: f64 = f64::NAN;
@@ -375,7 +375,7 @@ fn clamps_bounds(#[case] v: f64, #[case] n: usize, #[case] expected: usize) {
 #[case("😀😀", 0.0, 1.0, "😀")]
 fn substrings(#[case] s: &str, #[case] start: f64, #[case] end: f64, #[case] expected: &str) {
     assert_eq!(substring(s, start, end), expected);
-    assert_eq!(substring_hinted(s, s.is_ascii(), start, end), expected);
+    assert_eq!(substring(&Str::new(s), start, end), expected);
 }
 
 #[rstest]
@@ -387,7 +387,7 @@ fn substrings(#[case] s: &str, #[case] start: f64, #[case] end: f64, #[case] exp
 #[case("é😀x", 2.0, "x")]
 fn char_at_in_range(#[case] s: &str, #[case] i: f64, #[case] expected: &str) {
     assert_eq!(char_at(s, i).as_deref(), Ok(expected));
-    assert_eq!(char_at_hinted(s, s.is_ascii(), i), Ok(expected));
+    assert_eq!(char_at(&Str::new(s), i), Ok(expected));
 }
 
 #[rstest]
@@ -405,7 +405,7 @@ fn char_at_in_range(#[case] s: &str, #[case] i: f64, #[case] expected: &str) {
 #[case("é😀", 1e21, "charAt index 1e+21 out of range for string of length 2")]
 fn char_at_out_of_range(#[case] s: &str, #[case] i: f64, #[case] message: &str) {
     assert_eq!(char_at(s, i), Err(message.to_string()));
-    assert_eq!(char_at_hinted(s, s.is_ascii(), i), Err(message.to_string()));
+    assert_eq!(char_at(&Str::new(s), i), Err(message.to_string()));
 }
 
 #[rstest]
@@ -595,8 +595,9 @@ fn last_index_of_counts_scalars(#[case] s: &str, #[case] sub: &str, #[case] expe
     Err("charCode index 0.5 out of range for string of length 3")
 )]
 fn char_codes(#[case] s: &str, #[case] i: f64, #[case] expected: Result<f64, &str>) {
-    let got = char_code_hinted(s, s.is_ascii(), i);
-    assert_eq!(got, expected.map_err(str::to_owned));
+    let expected = expected.map_err(str::to_owned);
+    assert_eq!(char_code(s, i), expected);
+    assert_eq!(char_code(&Str::new(s), i), expected);
 }
 
 #[rstest]
@@ -674,4 +675,40 @@ fn random_is_uniform_and_repeatable_by_seed() {
         "{buckets:?}"
     );
     assert_ne!(Rng::from_entropy(), Rng::from_entropy());
+}
+
+/// A long string of one- to four-byte scalars: `charAt`, `charCode` and `substring` on the
+/// VM's `Str` (through its checkpoint index) agree with a walk from the start at every
+/// index, on both sides of every checkpoint.
+#[test]
+fn indexed_lookups_agree_with_a_walk() {
+    let pieces = ["a", "é", "€", "😀", "z", "ß"];
+    let text: String = (0..1000)
+        .map(|i| pieces[(i * 7 + i / 5) % pieces.len()])
+        .collect();
+    let chars: Vec<char> = text.chars().collect();
+    let s = Str::new(text.as_str());
+    assert_eq!(s.char_len(), chars.len());
+    for (k, c) in chars.iter().enumerate() {
+        let i = k as f64;
+        assert_eq!(char_at(&s, i), Ok(c.to_string().as_str()), "charAt {k}");
+        assert_eq!(char_code(&s, i), Ok(*c as u32 as f64), "charCode {k}");
+    }
+    for (a, b) in [
+        (0, 1000),
+        (63, 65),
+        (64, 128),
+        (1, 999),
+        (500, 500),
+        (127, 129),
+        (999, 2000),
+    ] {
+        let expected: String = chars[a.min(1000)..b.min(1000)].iter().collect();
+        assert_eq!(
+            substring(&s, a as f64, b as f64),
+            expected,
+            "substring {a} {b}"
+        );
+    }
+    assert!(char_at(&s, 1000.0).is_err());
 }

@@ -1,10 +1,9 @@
 //! String functions of the prelude. Indices and lengths count Unicode scalar values (Rust
 //! `char`s), as LANGUAGE.md requires.
 //!
-//! ASCII strings take O(1) paths for indexing: functions that index test `s.is_ascii()`
-//! (a fast, vectorized scan), and the `*_hinted` variants take an `ascii` flag instead
-//! for callers that cache it. A wrong `ascii: true` hint for a non-ASCII string never
-//! panics, but indexes bytes instead of scalar values.
+//! Functions that index by scalar (`substring`, `charAt`, `charCode`) take any
+//! [`Scalars`]: a plain `str` walks from its start (O(1) only when ASCII), the VM's
+//! strings keep a count and checkpoints so every lookup is O(1) amortized.
 
 use super::number::format_number;
 
@@ -55,28 +54,58 @@ pub fn bound(v: f64, n: usize) -> usize {
     }
 }
 
-/// `substring(s, start, end)`: the scalar values `start ..< end` after [`bound`]ing both;
-/// reversed bounds are swapped, as in JavaScript.
-pub fn substring(s: &str, start: f64, end: f64) -> String {
-    substring_hinted(s, s.is_ascii(), start, end).to_owned()
+/// A text that knows how many Unicode scalar values it holds and where each begins.
+pub trait Scalars {
+    fn text(&self) -> &str;
+    /// Number of scalar values.
+    fn scalar_count(&self) -> usize;
+    /// The byte offset where scalar `k` begins (the text's length for `k >= count`).
+    fn byte_offset(&self, k: usize) -> usize;
 }
 
-/// [`substring`] borrowing from `s`, with the caller's knowledge of whether `s` is ASCII.
-pub fn substring_hinted(s: &str, ascii: bool, start: f64, end: f64) -> &str {
-    if ascii {
-        let n = s.len();
-        let (a, b) = ordered(bound(start, n), bound(end, n));
-        return s.get(a..b).unwrap_or("");
+/// A plain `str` counts and walks from its start (O(1) when it is ASCII).
+impl Scalars for str {
+    fn text(&self) -> &str {
+        self
     }
-    let n = s.chars().count();
+
+    fn scalar_count(&self) -> usize {
+        char_len(self)
+    }
+
+    fn byte_offset(&self, k: usize) -> usize {
+        if self.is_ascii() {
+            return k.min(self.len());
+        }
+        self.char_indices().nth(k).map_or(self.len(), |(b, _)| b)
+    }
+}
+
+impl<T: Scalars + ?Sized> Scalars for &T {
+    fn text(&self) -> &str {
+        (**self).text()
+    }
+
+    fn scalar_count(&self) -> usize {
+        (**self).scalar_count()
+    }
+
+    fn byte_offset(&self, k: usize) -> usize {
+        (**self).byte_offset(k)
+    }
+}
+
+/// `substring(s, start, end)`: the scalar values `start ..< end` after [`bound`]ing both;
+/// reversed bounds are swapped, as in JavaScript.
+pub fn substring<S: Scalars + ?Sized>(s: &S, start: f64, end: f64) -> &str {
+    let n = s.scalar_count();
     let (a, b) = ordered(bound(start, n), bound(end, n));
     if a == b {
         return "";
     }
-    let mut indices = s.char_indices().map(|(i, _)| i).skip(a);
-    let from = indices.next().unwrap_or(s.len());
-    let to = indices.nth(b - a - 1).unwrap_or(s.len());
-    s.get(from..to).unwrap_or("")
+    s.text()
+        .get(s.byte_offset(a)..s.byte_offset(b))
+        .unwrap_or("")
 }
 
 /// `(x, y)` in increasing order.
@@ -90,29 +119,20 @@ fn ordered(x: usize, y: usize) -> (usize, usize) {
 
 /// `charAt(s, i)`: the scalar value at integral index `i` in `0 ..= len-1`, or the error
 /// `charAt index I out of range for string of length N`.
-pub fn char_at(s: &str, i: f64) -> Result<String, String> {
-    char_at_hinted(s, s.is_ascii(), i).map(str::to_owned)
+pub fn char_at<S: Scalars + ?Sized>(s: &S, i: f64) -> Result<&str, String> {
+    scalar_at(s, i).ok_or_else(|| char_at_error(i, s.scalar_count()))
 }
 
-/// [`char_at`] borrowing from `s`, with the caller's knowledge of whether `s` is ASCII.
-pub fn char_at_hinted(s: &str, ascii: bool, i: f64) -> Result<&str, String> {
+/// The scalar value at `i` as a one-scalar slice, if `i` is an integral index in range.
+fn scalar_at<S: Scalars + ?Sized>(s: &S, i: f64) -> Option<&str> {
     let integral = i.is_finite() && i == i.trunc() && i >= 0.0;
-    if ascii {
-        if integral && i < s.len() as f64 {
-            let k = i as usize;
-            if let Some(c) = s.get(k..k + 1) {
-                return Ok(c);
-            }
-        }
-        return Err(char_at_error(i, s.len()));
+    if !integral || i >= s.scalar_count() as f64 {
+        return None;
     }
-    if integral {
-        let k = i as usize;
-        if let Some((b, c)) = s.char_indices().nth(k) {
-            return Ok(&s[b..b + c.len_utf8()]);
-        }
-    }
-    Err(char_at_error(i, s.chars().count()))
+    let text = s.text();
+    let from = s.byte_offset(i as usize);
+    let c = text.get(from..)?.chars().next()?;
+    text.get(from..from + c.len_utf8())
 }
 
 /// The runtime error message of an out-of-range `charAt`.
@@ -294,13 +314,13 @@ pub fn last_index_of(s: &str, sub: &str) -> f64 {
 
 /// `charCode(s, i)`: the Unicode scalar value at integral index `i` in `0 ..= len-1`,
 /// or the error `charCode index I out of range for string of length N`.
-pub fn char_code_hinted(s: &str, ascii: bool, i: f64) -> Result<f64, String> {
-    match char_at_hinted(s, ascii, i) {
-        Ok(c) => Ok(c.chars().next().map_or(0.0, |c| c as u32 as f64)),
-        Err(_) => Err(format!(
+pub fn char_code<S: Scalars + ?Sized>(s: &S, i: f64) -> Result<f64, String> {
+    match scalar_at(s, i).and_then(|c| c.chars().next()) {
+        Some(c) => Ok(c as u32 as f64),
+        None => Err(format!(
             "charCode index {} out of range for string of length {}",
             format_number(i),
-            if ascii { s.len() } else { char_len(s) }
+            s.scalar_count()
         )),
     }
 }

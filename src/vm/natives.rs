@@ -10,6 +10,7 @@ use super::hostio;
 use super::value::{Str, Value, STR_OVERHEAD};
 use super::Runtime;
 use crate::builtins::Builtin;
+use crate::stdlib::strings::Scalars;
 use crate::stdlib::{math, number, strings};
 
 /// A native function: arguments in, result or error message out.
@@ -112,6 +113,14 @@ fn str_arg(args: &[Value], i: usize) -> Option<&Rc<Str>> {
     }
 }
 
+/// String argument `i` with its scalar index (`""` if it is not a string).
+fn scalars_arg(args: &[Value], i: usize) -> &dyn Scalars {
+    match args.get(i) {
+        Some(Value::Str(s)) => &**s,
+        _ => &"",
+    }
+}
+
 fn array_items(args: &[Value], i: usize) -> Vec<Value> {
     match args.get(i) {
         Some(Value::Array(items)) => items.borrow().clone(),
@@ -187,7 +196,7 @@ fn substring(_: &Runtime, args: &[Value]) -> Result<Value, String> {
         Some(text) => text,
         None => return Ok(Value::str("")),
     };
-    let part = strings::substring_hinted(text.as_str(), text.is_ascii(), n(args, 1), n(args, 2));
+    let part = strings::substring(&**text, n(args, 1), n(args, 2));
     // The whole string: share it instead of copying.
     if part.len() == text.as_str().len() {
         return Ok(Value::Str(Rc::clone(text)));
@@ -196,13 +205,11 @@ fn substring(_: &Runtime, args: &[Value]) -> Result<Value, String> {
 }
 
 fn char_at(_: &Runtime, args: &[Value]) -> Result<Value, String> {
-    let (text, ascii) = str_arg(args, 0).map_or(("", true), |t| (t.as_str(), t.is_ascii()));
-    strings::char_at_hinted(text, ascii, n(args, 1)).map(Value::str)
+    strings::char_at(scalars_arg(args, 0), n(args, 1)).map(Value::str)
 }
 
 fn char_code(_: &Runtime, args: &[Value]) -> Result<Value, String> {
-    let (text, ascii) = str_arg(args, 0).map_or(("", true), |t| (t.as_str(), t.is_ascii()));
-    strings::char_code_hinted(text, ascii, n(args, 1)).map(Value::Num)
+    strings::char_code(scalars_arg(args, 0), n(args, 1)).map(Value::Num)
 }
 
 /// An empty string with room for a result of `bytes`, checked against the memory limit

@@ -1,8 +1,11 @@
 //! Handlers of the `string` opcodes.
 
+use std::rc::Rc;
+
 use super::dispatch::{Cx, Flow, StringHandlers};
-use super::value::Value;
+use super::value::{Str, Value};
 use super::Vm;
+use crate::stdlib::strings;
 
 impl Vm<'_> {
     /// One string from the texts of `parts`, allocated once at its final size (out of
@@ -26,18 +29,24 @@ impl Vm<'_> {
             return None;
         }
         let mut text = String::with_capacity(size);
+        let mut scalars = 0;
         let printer = self.printer();
         for part in parts {
             match part {
-                Value::Str(s) => text.push_str(s.as_str()),
+                Value::Str(s) => {
+                    text.push_str(s.as_str());
+                    scalars += s.char_len();
+                }
                 other => {
+                    let from = text.len();
                     if !printer.write(&mut text, other) {
                         return None;
                     }
+                    scalars += strings::char_len(&text[from..]);
                 }
             }
         }
-        Some(Value::str(text))
+        Some(Value::Str(Rc::new(Str::with_count(text, scalars))))
     }
 }
 
@@ -49,7 +58,7 @@ impl StringHandlers for Vm<'_> {
                 let mut text = String::with_capacity(x.as_str().len() + y.as_str().len());
                 text.push_str(x.as_str());
                 text.push_str(y.as_str());
-                Value::str(text)
+                Value::Str(Rc::new(Str::with_count(text, x.char_len() + y.char_len())))
             }
             _ => Value::str(""),
         };
