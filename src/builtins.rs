@@ -31,6 +31,7 @@ builtins! {
     Map = "map",
     Filter = "filter",
     Reduce = "reduce",
+    Sort = "sort",
     Slice = "slice",
     Concat = "concat",
     Join = "join",
@@ -88,7 +89,9 @@ impl Builtin {
         use Builtin::*;
         use Type::{Bool, Number as N, String as S};
         let (params, ret) = match self {
-            Print | Str | Len | Push | Pop | Map | Filter | Reduce | Slice | Concat => return None,
+            Print | Str | Len | Push | Pop | Map | Filter | Reduce | Sort | Slice | Concat => {
+                return None
+            }
             Join => (vec![Type::array(S), S], S),
             Split => (vec![S, S], Type::array(S)),
             Substring => (vec![S, N, N], S),

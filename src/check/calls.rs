@@ -155,7 +155,7 @@ impl Checker {
         use Builtin::*;
         let arity = match b {
             Print | Str | Len | Pop => 1,
-            Push | Map | Filter | Concat => 2,
+            Push | Map | Filter | Sort | Concat => 2,
             Reduce | Slice => 3,
             _ => args.len(),
         };
@@ -174,6 +174,7 @@ impl Checker {
                 Slice => self.slice(args, hint),
                 Map | Filter => self.map_filter(b, args),
                 Reduce => self.reduce(args, hint),
+                Sort => self.sort(args),
                 _ => {
                     // Not generic: never reached (`generic_callee` only gives generic ones).
                     for a in args.iter_mut() {
@@ -308,6 +309,38 @@ impl Checker {
                 Type::Unknown
             }
         }
+    }
+
+    /// `sort(xs: T[], cmp: (T, T) -> number) -> void`; an empty `[]` takes its type from
+    /// the comparator.
+    fn sort(&mut self, args: &mut [Expr]) -> (Vec<Type>, Type) {
+        let (xt, ft) = self.linked_pair(
+            args,
+            None,
+            |x| {
+                let elem = x.elem()?.clone();
+                Some(Type::func(vec![elem.clone(), elem], Type::Number))
+            },
+            |f| match f {
+                Type::Func(f) if f.params.len() == 2 => Type::array(f.params[0].clone()),
+                _ => Type::Unknown,
+            },
+        );
+        let elem = self.array_arg(Builtin::Sort, 1, &xt, args[0].span);
+        let fits = |f: &FnType| {
+            f.params.len() == 2
+                && f.params.iter().all(|p| compat(p, &elem))
+                && compat(&f.ret, &Type::Number)
+        };
+        match &ft {
+            Type::Unknown => {}
+            Type::Func(f) if fits(f) => {}
+            _ => {
+                let expected = format!("({elem}, {elem}) -> number");
+                self.bad_arg(Builtin::Sort, 2, &expected, &ft, args[1].span);
+            }
+        }
+        (vec![xt, ft], Type::Void)
     }
 
     fn reduce(&mut self, args: &mut [Expr], hint: Option<&Type>) -> (Vec<Type>, Type) {

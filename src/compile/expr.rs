@@ -573,6 +573,7 @@ impl Compiler<'_> {
                 Ok(dst)
             }
             Builtin::Map | Builtin::Filter | Builtin::Reduce => self.higher_order(f, b, args, span),
+            Builtin::Sort => self.sort(f, args, span),
             _ => {
                 let n = self.native(b);
                 self.call_with(f, Callee::Native(n), args, span)
@@ -640,6 +641,26 @@ impl Compiler<'_> {
 
     /// How a higher-order prelude function calls its function argument: directly
     /// when it names a function.
+    /// `sort(xs, cmp)`: the VM sorts (src/vm/sort.rs) and this loop answers its
+    /// comparisons, calling `cmp` on each pair `sort_step` hands out, so the comparator
+    /// is an ordinary call and the VM never re-enters itself.
+    fn sort(&mut self, f: &mut FnState, args: &[Expr], span: Span) -> Result<Reg> {
+        let result = f.alloc(span)?;
+        let array = self.any_expr(f, &args[0])?;
+        let cmp = self.callback(f, &args[1])?;
+        let (a, b) = (f.alloc(span)?, f.alloc(span)?);
+        f.emit_sort_begin(array, span);
+        let to_step = f.emit_jump(span);
+        let top = f.here();
+        cmp.emit(f, a, 2, span);
+        let step = f.here();
+        f.patch(to_step, step)?;
+        let back = f.emit_sort_step(a, b, a, span);
+        f.patch(back, top)?;
+        f.free_above(result);
+        Ok(result)
+    }
+
     fn callback(&mut self, f: &mut FnState, e: &Expr) -> Result<Callee> {
         if let ExprKind::Var(name) = &e.kind {
             match name.res {

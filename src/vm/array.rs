@@ -1,6 +1,9 @@
 //! Handlers of the `array` opcodes. Arrays are shared and mutated in place.
 
+use std::rc::Rc;
+
 use super::dispatch::{ArrayHandlers, Cx, Flow};
+use super::sort::{self, MergeSort, Step};
 use super::value::Value;
 use super::Vm;
 use crate::stdlib::number::format_number;
@@ -194,5 +197,44 @@ impl ArrayHandlers for Vm<'_> {
         }
         cx.set_num(counter, i + 1.0);
         Flow::Jump(off)
+    }
+
+    #[inline(never)]
+    fn sort_begin(&mut self, cx: &mut Cx, arr: u8) -> Flow {
+        let Value::Array(items) = cx.reg(arr) else {
+            return self.fail(cx, "sort of a value that is not an array".to_string());
+        };
+        if !self.rt.fits(MergeSort::footprint(items.borrow().len())) {
+            return self.fail_memory(cx);
+        }
+        let sort = MergeSort::new(Rc::clone(items));
+        self.sorts.push(sort);
+        Flow::Next
+    }
+
+    #[inline(never)]
+    fn sort_step(&mut self, cx: &mut Cx, a: u8, b: u8, answer: u8, off: i32) -> Flow {
+        let answer = match cx.reg(answer) {
+            Value::Num(n) => *n,
+            _ => 0.0,
+        };
+        let Some(sort) = self.sorts.last_mut() else {
+            return self.fail(cx, "sort_step without a sort in progress".to_string());
+        };
+        match sort.step(answer) {
+            Step::Compare(x, y) => {
+                cx.set(a, x);
+                cx.set(b, y);
+                Flow::Jump(off)
+            }
+            Step::Done => {
+                self.sorts.pop();
+                Flow::Next
+            }
+            Step::Changed => {
+                self.sorts.pop();
+                self.fail(cx, sort::CHANGED.to_string())
+            }
+        }
     }
 }

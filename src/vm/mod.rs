@@ -13,6 +13,7 @@ pub mod hostio;
 mod io;
 mod load;
 pub mod natives;
+mod sort;
 pub mod stack;
 mod string;
 pub mod value;
@@ -175,6 +176,8 @@ pub struct Vm<'out> {
     interrupt: Arc<AtomicBool>,
     /// What is left of the instruction budget and time (metered runs only).
     meter: Meter,
+    /// The `sort` calls in progress, innermost last (a comparator may sort).
+    sorts: Vec<sort::MergeSort>,
 }
 
 /// The state of a metered run.
@@ -231,6 +234,7 @@ impl<'out> Vm<'out> {
                 deadline: None,
                 previous_ip: std::ptr::null(),
             },
+            sorts: Vec::new(),
         }
     }
 

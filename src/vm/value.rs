@@ -1,7 +1,7 @@
 //! Runtime values: numbers, bools and null unboxed; strings and arrays behind `Rc`, so
 //! copying a value or loading a constant never copies text or elements.
 
-use std::cell::{OnceCell, Ref, RefCell, RefMut};
+use std::cell::{Cell, OnceCell, Ref, RefCell, RefMut};
 use std::fmt;
 use std::mem::size_of;
 use std::rc::Rc;
@@ -161,6 +161,8 @@ impl Drop for Str {
 #[derive(Debug)]
 pub struct Array {
     items: RefCell<Vec<Value>>,
+    /// Counts the changes (wrapping): a sort fails when its comparator made one.
+    edits: Cell<u32>,
 }
 
 impl Array {
@@ -168,6 +170,7 @@ impl Array {
         heap::acquire(Array::footprint(items.capacity()));
         Array {
             items: RefCell::new(items),
+            edits: Cell::new(0),
         }
     }
 
@@ -185,11 +188,23 @@ impl Array {
     /// The elements, writable in place (the length cannot change).
     #[inline(always)]
     pub fn elements_mut(&self) -> RefMut<'_, [Value]> {
+        self.edited();
         RefMut::map(self.items.borrow_mut(), Vec::as_mut_slice)
+    }
+
+    /// How many times the array was changed (wrapping).
+    pub fn edits(&self) -> u32 {
+        self.edits.get()
+    }
+
+    #[inline(always)]
+    fn edited(&self) {
+        self.edits.set(self.edits.get().wrapping_add(1));
     }
 
     #[inline(always)]
     pub fn push(&self, item: Value) {
+        self.edited();
         let mut items = self.items.borrow_mut();
         let capacity = items.capacity();
         // `Vec::push` grows the buffer itself (doubling); the account learns of it after,
@@ -203,6 +218,7 @@ impl Array {
 
     #[inline(always)]
     pub fn pop(&self) -> Option<Value> {
+        self.edited();
         self.items.borrow_mut().pop()
     }
 }
