@@ -146,7 +146,8 @@ struct VmArgs {
     #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = Options::default().max_stack)]
     max_stack: usize,
     /// Stop with a runtime error when strings and arrays hold more than this many bytes
-    /// (suffixes K, M and G multiply by 1024, 1024^2 and 1024^3).
+    /// (suffixes K, M and G multiply by 1024, 1024^2 and 1024^3). Without it, a run
+    /// stops with the same error past a quarter of physical memory, checked as they grow.
     #[arg(long, allow_negative_numbers = true, value_name = "BYTES", value_parser = parse_bytes)]
     max_memory: Option<usize>,
     /// Stop with a runtime error after this many instructions.
@@ -159,6 +160,23 @@ struct VmArgs {
     /// it, every run differs).
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
+}
+
+/// The memory ceiling of a run without `--max-memory`: a quarter of physical memory, so
+/// that a runaway script ends with a runtime error (exit 70) while the system can still
+/// give it what one more doubling of its largest array asks for, instead of being
+/// aborted by the allocator. `None` where physical memory is unknown.
+fn default_memory_ceiling() -> Option<usize> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kib: usize = meminfo
+        .lines()
+        .find_map(|line| line.strip_prefix("MemTotal:"))?
+        .trim()
+        .strip_suffix("kB")?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib.saturating_mul(1024) / 4)
 }
 
 /// A number of bytes, with an optional binary suffix: `4096`, `64K`, `16M`, `1G`.
@@ -339,6 +357,7 @@ fn run(file: &Path, args: &VmArgs, mut words: Vec<String>) -> u8 {
         max_instructions: args.max_instructions,
         timeout: args.timeout,
         max_memory: args.max_memory,
+        memory_ceiling: default_memory_ceiling(),
         seed: args.seed,
     };
     if words.first().is_some_and(|w| w == "--") {

@@ -229,3 +229,34 @@ fn scalar_indexing_of_a_long_non_ascii_string_does_not_walk_it() {
     "#;
     assert_eq!(engine.eval::<f64>(source).unwrap(), 20000.0);
 }
+
+/// The memory ceiling of an unmetered run (the CLI's default, a quarter of physical
+/// memory) stops an endless push loop or string doubling with the memory error at the
+/// next loop iteration, in both dispatch loops; the run after it is unlimited again.
+#[rstest]
+#[case::push(ENDLESS_PUSH, atlas::vm::Dispatch::Match)]
+#[case::push_table(ENDLESS_PUSH, atlas::vm::Dispatch::Table)]
+#[case::doubling(
+    "var s = \"ab\"; while (true) { s = s + s; }",
+    atlas::vm::Dispatch::Match
+)]
+fn memory_ceiling_stops_unmetered_runs(
+    #[case] source: &str,
+    #[case] dispatch: atlas::vm::Dispatch,
+) {
+    use atlas::vm::{run_module, Options};
+    let compile = |source: &str| {
+        atlas::driver::compile_source(source, atlas::compile::CompileOptions::default())
+            .expect("compiles")
+    };
+    let options = Options {
+        dispatch,
+        memory_ceiling: Some(1 << 20),
+        ..Options::default()
+    };
+    let error = run_module(compile(source), options, &mut Vec::new()).unwrap_err();
+    assert_eq!(error.message, "memory limit of 1048576 bytes reached");
+    // Disarmed afterwards: a program holding 4 MiB runs without a ceiling.
+    let big = "let xs: number[] = []; for (var i = 0; i < 300000; i++) { push(xs, i); }";
+    run_module(compile(big), Options::default(), &mut Vec::new()).expect("no ceiling now");
+}

@@ -935,6 +935,8 @@ impl Engine {
             max_instructions: self.limits.max_instructions,
             timeout: self.limits.timeout,
             max_memory: self.limits.max_memory,
+            // The host chooses its limits; the CLI's default ceiling is not one of them.
+            memory_ceiling: None,
             // `random()` in an engine: seeded from the system once per engine (the
             // sequence goes on across calls, in `VmParts`).
             seed: None,

@@ -65,6 +65,13 @@ pub struct Options {
     /// Most bytes a run's strings and arrays may hold beyond what existed when it
     /// started (`--max-memory`); `None`: no limit.
     pub max_memory: Option<usize>,
+    /// A ceiling like `max_memory` that keeps the fast loop: checked as strings and
+    /// arrays grow (not after every instruction), it stops the run at its next loop
+    /// iteration or call, so it may overshoot by what one iteration builds. The CLI's
+    /// default when `--max-memory` is not given (a quarter of physical memory), so a
+    /// runaway script ends with the runtime error instead of the allocator's abort.
+    /// Ignored when a limit makes the run metered.
+    pub memory_ceiling: Option<usize>,
     /// The seed of `random()` (`--seed`); `None`: a different sequence every run.
     pub seed: Option<u64>,
 }
@@ -78,6 +85,7 @@ impl Default for Options {
             max_instructions: None,
             timeout: None,
             max_memory: None,
+            memory_ceiling: None,
             seed: None,
         }
     }
@@ -290,10 +298,24 @@ impl<'out> Vm<'out> {
         if self.arm_meter() {
             return self.run_with(dispatch::run_metered);
         }
-        self.run_with(|vm, cx| match vm.options.dispatch {
+        let _ceiling = self.options.memory_ceiling.map(|m| {
+            self.set_memory_limit(m);
+            heap::arm_ceiling(self.rt.heap_ceiling, Arc::clone(&self.interrupt))
+        });
+        let result = self.run_with(|vm, cx| match vm.options.dispatch {
             Dispatch::Table => dispatch::run_table(vm, cx),
             Dispatch::Match => dispatch::run_match(vm, cx),
-        })
+        });
+        if self.options.memory_ceiling.is_some() {
+            self.rt.heap_ceiling = usize::MAX;
+        }
+        result
+    }
+
+    /// Lets the run's strings and arrays hold `max_memory` bytes more than now.
+    fn set_memory_limit(&mut self, max_memory: usize) {
+        self.rt.heap_ceiling = heap::live_bytes().saturating_add(max_memory);
+        self.rt.max_memory = max_memory;
     }
 
     /// Arms the meter when the options limit instructions, time or memory; true if they
@@ -315,9 +337,10 @@ impl<'out> Vm<'out> {
                 deadline: timeout.and_then(|t| Instant::now().checked_add(t)),
                 previous_ip: std::ptr::null(),
             };
-            self.rt.heap_ceiling =
-                max_memory.map_or(usize::MAX, |m| heap::live_bytes().saturating_add(m));
-            self.rt.max_memory = max_memory.unwrap_or(0);
+            match max_memory {
+                Some(m) => self.set_memory_limit(m),
+                None => self.rt.heap_ceiling = usize::MAX,
+            }
         }
         limited
     }
@@ -491,7 +514,13 @@ impl Handlers for Vm<'_> {
 
     #[cold]
     fn stop_interrupted(&mut self, cx: &Cx) -> bool {
-        self.fail(cx, "interrupted".to_string());
+        // The memory ceiling of an unmetered run raises the interrupt flag too.
+        if heap::ceiling_passed() {
+            self.interrupt.store(false, Ordering::Relaxed);
+            self.fail_memory(cx);
+        } else {
+            self.fail(cx, "interrupted".to_string());
+        }
         true
     }
 }
