@@ -69,6 +69,11 @@ builtins! {
     ReadAll = "readAll",
     ReadFile = "readFile",
     WriteFile = "writeFile",
+    Has = "has",
+    Get = "get",
+    Remove = "remove",
+    Keys = "keys",
+    Values = "values",
 }
 
 impl Builtin {
@@ -88,7 +93,8 @@ impl Builtin {
         use Builtin::*;
         use Type::{Bool, Number as N, String as S};
         let (params, ret) = match self {
-            Print | Str | Len | Push | Pop | Map | Filter | Reduce | Slice | Concat => return None,
+            Print | Str | Len | Push | Pop | Map | Filter | Reduce | Slice | Concat | Has | Get
+            | Remove | Keys | Values => return None,
             Join => (vec![Type::array(S), S], S),
             Split => (vec![S, S], Type::array(S)),
             Substring => (vec![S, N, N], S),

@@ -12,9 +12,11 @@ pub mod host;
 pub mod hostio;
 mod io;
 mod load;
+mod map;
 pub mod natives;
 pub mod stack;
 mod string;
+pub mod table;
 pub mod value;
 
 use std::cell::{Cell, RefCell};
