@@ -199,7 +199,10 @@ impl Checker {
             Builtin::Print => Type::Void,
             Builtin::Str => Type::String,
             _ => {
-                if !matches!(t, Type::String | Type::Array(_) | Type::Map(_) | Type::Unknown) {
+                if !matches!(
+                    t,
+                    Type::String | Type::Array(_) | Type::Map(_) | Type::Unknown
+                ) {
                     self.bad_arg(b, 1, "string, array or map", &t, args[0].span);
                 }
                 Type::Number

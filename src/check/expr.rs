@@ -315,7 +315,10 @@ impl Checker {
             }
             Some(h @ (Type::Map(_) | Type::Unknown)) => h.clone(),
             Some(h) => {
-                self.error(span, format!("type mismatch: expected {h}, found a map literal"));
+                self.error(
+                    span,
+                    format!("type mismatch: expected {h}, found a map literal"),
+                );
                 Type::Unknown
             }
         }

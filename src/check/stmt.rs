@@ -189,7 +189,10 @@ impl Checker {
             Type::Map(kv) => kv.0.clone(),
             Type::Unknown => Type::Unknown,
             other => {
-                self.error(span, format!("for-in needs an array or a map, found {other}"));
+                self.error(
+                    span,
+                    format!("for-in needs an array or a map, found {other}"),
+                );
                 Type::Unknown
             }
         }

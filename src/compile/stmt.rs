@@ -195,7 +195,14 @@ impl Compiler<'_> {
                 }
             },
             (LValue::Var(name), Some(op)) => self.compound_var(f, name, op, value, span)?,
-            (LValue::Index { array: map, index: key, .. }, op) if matches!(map.ty, Type::Map(_)) => {
+            (
+                LValue::Index {
+                    array: map,
+                    index: key,
+                    ..
+                },
+                op,
+            ) if matches!(map.ty, Type::Map(_)) => {
                 self.assign_entry(f, map, key, op, value, span)?
             }
             (LValue::Index { array, index, .. }, None) => {

@@ -476,7 +476,8 @@ impl Collector {
                 self.alloc_count += 1;
                 self.alloc_bytes += (2 * size_of::<usize>()
                     + size_of::<crate::vm::table::Map>()
-                    + m.borrow().capacity() * (size_of::<crate::vm::table::MapKey>() + size_of::<Value>()))
+                    + m.borrow().capacity()
+                        * (size_of::<crate::vm::table::MapKey>() + size_of::<Value>()))
                     as u64;
             }
             _ => {}

@@ -1003,7 +1003,10 @@ impl<'s> Parser<'s> {
         let start = self.bump()?;
         self.expect(&TokenKind::Lt, "after 'map'")?;
         let key = self.type_tree()?;
-        self.expect(&TokenKind::Comma, "between the key and value types of 'map<'")?;
+        self.expect(
+            &TokenKind::Comma,
+            "between the key and value types of 'map<'",
+        )?;
         let value = self.type_tree()?;
         let close = self.expect_closing_angle("map")?;
         let height = key.height.max(value.height) + 1;

@@ -117,8 +117,7 @@ impl MapHandlers for Vm<'_> {
             Value::Num(n) if *n >= 0.0 => *n as usize,
             _ => usize::MAX,
         };
-        let stored =
-            operands(cx, map, key).map(|(m, k)| m.store_at(at, k, cx.reg(key), value));
+        let stored = operands(cx, map, key).map(|(m, k)| m.store_at(at, k, cx.reg(key), value));
         match stored {
             Ok(_replaced) => Flow::Next,
             Err(miss) => self.map_fail(cx, miss, key),

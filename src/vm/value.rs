@@ -7,8 +7,8 @@ use std::mem::size_of;
 use std::rc::Rc;
 
 use super::heap;
-use super::table::Map;
 use super::natives::NATIVES;
+use super::table::Map;
 use crate::bytecode::Module;
 
 /// An immutable string. Knowing whether it is ASCII makes `len`, `charAt` and
