@@ -283,6 +283,22 @@ fn programs() -> Vec<Program> {
             "for_in",
             "let xs: number[] = [];\nfor (var i = 0; i < 10000; i++) {\n    push(xs, i);\n}\nvar s = 0;\nfor (var r = 0; r < 10; r++) {\n    for x in xs {\n        s += x;\n    }\n}\nprint(s);\n",
         ),
+        // ---- maps ----
+        program(
+            "maps",
+            "number_keys",
+            "var m: map<number, number> = {};\nfor (var i = 0; i < 20000; i++) {\n    m[i * 7 % 10007] = i;\n}\nvar s = 0;\nfor (var i = 0; i < 20000; i++) {\n    if (has(m, i)) {\n        s += m[i];\n    }\n}\nprint(s + len(m));\n",
+        ),
+        program(
+            "maps",
+            "string_counts",
+            "let words = split(\"a bb ccc a bb a dddd ee f a\", \" \");\nvar counts: map<string, number> = {};\nfor (var r = 0; r < 2000; r++) {\n    for w in words {\n        if (has(counts, w)) {\n            counts[w] += 1;\n        } else {\n            counts[w] = 1;\n        }\n    }\n}\nprint(counts);\n",
+        ),
+        program(
+            "maps",
+            "insert_remove_iterate",
+            "var m: map<number, number> = {};\nvar s = 0;\nfor (var r = 0; r < 20; r++) {\n    for (var i = 0; i < 500; i++) {\n        m[i] = r;\n    }\n    for k in m {\n        s += m[k];\n    }\n    for (var i = 0; i < 500; i += 2) {\n        remove(m, i);\n    }\n}\nprint(s + len(keys(m)) + len(values(m)));\n",
+        ),
         // ---- strings ----
         program(
             "strings",

@@ -70,6 +70,11 @@ builtins! {
     ReadAll = "readAll",
     ReadFile = "readFile",
     WriteFile = "writeFile",
+    Has = "has",
+    Get = "get",
+    Remove = "remove",
+    Keys = "keys",
+    Values = "values",
 }
 
 impl Builtin {
@@ -89,9 +94,8 @@ impl Builtin {
         use Builtin::*;
         use Type::{Bool, Number as N, String as S};
         let (params, ret) = match self {
-            Print | Str | Len | Push | Pop | Map | Filter | Reduce | Sort | Slice | Concat => {
-                return None
-            }
+            Print | Str | Len | Push | Pop | Map | Filter | Reduce | Sort | Slice | Concat
+            | Has | Get | Remove | Keys | Values => return None,
             Join => (vec![Type::array(S), S], S),
             Split => (vec![S, S], Type::array(S)),
             Substring => (vec![S, N, N], S),

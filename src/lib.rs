@@ -29,5 +29,8 @@ pub use api::{
     Diagnostic, Dynamic, Engine, Error, ErrorKind, Frame, FromAtlas, Function, HostFunction,
     IntoArgs, IntoAtlas, Limits, Location, OutputBuffer, Script,
 };
+/// The insertion-ordered map that `map<K, V>` values convert to and from (see
+/// [`FromAtlas`]), re-exported so hosts need not depend on `indexmap` themselves.
+pub use indexmap::IndexMap;
 pub use span::Span;
 pub use types::Type;

@@ -16,6 +16,8 @@ pub enum Type {
     /// Return type only.
     Void,
     Array(Rc<Type>),
+    /// `map<K, V>`: the key type (number, string or bool) and the value type.
+    Map(Rc<(Type, Type)>),
     Func(Rc<FnType>),
 }
 
@@ -28,6 +30,15 @@ pub struct FnType {
 impl Type {
     pub fn array(elem: Type) -> Type {
         Type::Array(Rc::new(elem))
+    }
+
+    pub fn map(key: Type, value: Type) -> Type {
+        Type::Map(Rc::new((key, value)))
+    }
+
+    /// Whether values of this type can be map keys.
+    pub fn is_map_key(&self) -> bool {
+        matches!(self, Type::Number | Type::String | Type::Bool)
     }
 
     pub fn func(params: Vec<Type>, ret: Type) -> Type {
@@ -56,6 +67,7 @@ impl fmt::Display for Type {
                 Type::Func(_) => write!(f, "({t})[]"),
                 _ => write!(f, "{t}[]"),
             },
+            Type::Map(kv) => write!(f, "map<{}, {}>", kv.0, kv.1),
             Type::Func(ft) => {
                 f.write_str("(")?;
                 for (i, p) in ft.params.iter().enumerate() {

@@ -143,6 +143,13 @@ impl Annotations {
                 elems.iter().for_each(|x| self.expr(x));
                 format!("[#{}]", elems.len())
             }
+            ExprKind::Map(entries) => {
+                for (k, v) in entries {
+                    self.expr(k);
+                    self.expr(v);
+                }
+                format!("{{#{}}}", entries.len())
+            }
             ExprKind::Unary(_, x) => {
                 self.expr(x);
                 "unary".into()
@@ -317,6 +324,23 @@ fn isEven(n: number) -> bool {
 )]
 #[case::return_empty_array_nested("fn f() -> number[][] { return [[], [2]]; }")]
 #[case::parenthesized_true_loop("fn f() -> number { while ((true)) { } }")]
+#[case::map_literal_and_index("let m = {\"a\": 1}; print(m[\"a\"] + len(m));")]
+#[case::map_empty_from_annotation(
+    "let m: map<bool, string[]> = {true: []}; let e: map<number, number> = {};"
+)]
+#[case::map_empty_from_assignment(
+    "var m: map<string, map<string, number>> = {}; m = {}; m[\"x\"] = {}; m[\"x\"][\"y\"] += 1;"
+)]
+#[case::map_empty_from_push("var ms: map<string, number>[] = []; push(ms, {}); ms[0] = {};")]
+#[case::map_empty_from_param_and_return(
+    "fn f(m: map<string, number>) -> map<number, bool> { return {}; } print(f({}));"
+)]
+#[case::map_empty_among_entries("print({\"a\": {}, \"b\": {1: true}});")]
+#[case::map_prelude("var m = {1: \"a\"}; print(has(m, 1) && remove(m, 2)); print(get(m, 3, \"d\") + join(values(m), \"\")); print(keys(m)[0] + 1);")]
+#[case::map_get_empty_default("let m: map<string, number[]> = {}; print(get(m, \"a\", []));")]
+#[case::map_for_in_keys("for k in {\"a\": true} { print(k + \"!\"); }")]
+#[case::map_equality("let a = {1: 2}; print(a == a);")]
+#[case::map_prelude_fn_still_callable("print(map([1], sqrt)); let m: map<string, number> = {};")]
 fn passes(#[case] src: &str) {
     let (program, _info) = ok(src);
     let ann = Annotations::of(&program);
@@ -731,7 +755,7 @@ fn passes(#[case] src: &str) {
 )]
 #[case::len_number(
     "print(len(1));",
-    "type mismatch in argument 1 of 'len': expected string or array, found number",
+    "type mismatch in argument 1 of 'len': expected string, array or map, found number",
     1,
     11
 )]
@@ -766,8 +790,13 @@ fn passes(#[case] src: &str) {
     1,
     19
 )]
-#[case::for_in_not_array("for x in 5 {}", "for-in needs an array, found number", 1, 10)]
-#[case::for_in_string("for c in \"abc\" {}", "for-in needs an array, found string", 1, 10)]
+#[case::for_in_not_array("for x in 5 {}", "for-in needs an array or a map, found number", 1, 10)]
+#[case::for_in_string(
+    "for c in \"abc\" {}",
+    "for-in needs an array or a map, found string",
+    1,
+    10
+)]
 #[case::let_annotation_mismatch("let f: (number) -> number = charAt;", "type mismatch in declaration of 'f': expected (number) -> number, found (string, number) -> string", 1, 29)]
 #[case::let_array_mismatch(
     "let a: number[] = [\"a\"];",
@@ -794,6 +823,74 @@ fn passes(#[case] src: &str) {
     9
 )]
 #[case::null_not_number("let x: number = null;", "expected number, found null", 1, 17)]
+#[case::map_key_type_array(
+    "let m: map<number[], number> = {};",
+    "map keys must be number, string or bool, found number[]",
+    1,
+    12
+)]
+#[case::map_key_type_fn(
+    "fn f(m: map<() -> void, number>) -> void {}",
+    "map keys must be number, string or bool, found () -> void",
+    1,
+    13
+)]
+#[case::map_empty_untyped(
+    "let m = {};",
+    "cannot infer the type of an empty map literal; add a type annotation",
+    1,
+    9
+)]
+#[case::map_empty_for_number(
+    "let n: number = {};",
+    "type mismatch: expected number, found a map literal",
+    1,
+    17
+)]
+#[case::map_values_differ(
+    "let m = {1: 1, 2: true};",
+    "map values must have the same type: expected number, found bool",
+    1,
+    19
+)]
+#[case::map_keys_differ(
+    "let m = {1: 1, true: 2};",
+    "map keys must have the same type: expected number, found bool",
+    1,
+    16
+)]
+#[case::map_key_mismatch(
+    "let m = {1: 1}; print(m[\"a\"]);",
+    "type mismatch in map key: expected number, found string",
+    1,
+    25
+)]
+#[case::map_store_mismatch(
+    "let m = {1: 1}; m[2] = \"b\";",
+    "type mismatch in assignment: expected number, found string",
+    1,
+    24
+)]
+#[case::map_has_array(
+    "print(has([1], 0));",
+    "type mismatch in argument 1 of 'has': expected a map, found number[]",
+    1,
+    11
+)]
+#[case::map_get_key(
+    "let m = {1: 1}; print(get(m, \"a\", 0));",
+    "type mismatch in argument 2 of 'get': expected number, found string",
+    1,
+    30
+)]
+#[case::map_values_not_value("let f = values;", "'values' can only be called", 1, 9)]
+#[case::map_remove_arity(
+    "let m = {1: 1}; remove(m);",
+    "wrong number of arguments: 'remove' expects 2, found 1",
+    1,
+    17
+)]
+#[case::map_index_string("print(\"abc\"[0]);", "cannot index a string; use charAt", 1, 7)]
 fn fails(#[case] src: &str, #[case] msg: &str, #[case] line: usize, #[case] col: usize) {
     let errs = errors(src);
     let first = &errs[0];

@@ -792,3 +792,132 @@ fn output_is_flushed_before_reading_input() {
         "ok"
     );
 }
+
+// ----- maps ----------------------------------------------------------------------------
+
+#[test]
+fn maps_convert_to_rust_maps_in_order() {
+    use std::collections::{BTreeMap, HashMap};
+    let (mut e, _) = engine();
+    let source = r#"({"b": 2, "a": 1, "c": 3})"#;
+    let ordered: atlas::IndexMap<String, i64> = e.eval(source).unwrap();
+    assert_eq!(
+        ordered.into_iter().collect::<Vec<_>>(),
+        [
+            ("b".to_string(), 2),
+            ("a".to_string(), 1),
+            ("c".to_string(), 3)
+        ]
+    );
+    let hashed: HashMap<String, f64> = e.eval(source).unwrap();
+    assert_eq!(hashed["c"], 3.0);
+    let sorted: BTreeMap<bool, Vec<String>> = e.eval(r#"({true: ["t"], false: []})"#).unwrap();
+    assert_eq!(sorted[&false], Vec::<String>::new());
+    let nested: HashMap<u32, HashMap<String, bool>> = e
+        .eval(r#"let m: map<number, map<string, bool>> = {1: {"x": true}}; m"#)
+        .unwrap();
+    assert!(nested[&1]["x"]);
+}
+
+#[test]
+fn maps_as_dynamic() {
+    let (mut e, _) = engine();
+    let value: Dynamic = e
+        .eval(r#"let m: map<number, string> = {-0: "z", 2.5: "x"}; m"#)
+        .unwrap();
+    assert_eq!(
+        value,
+        Dynamic::Map(vec![(0.0.into(), "z".into()), (2.5.into(), "x".into())])
+    );
+    assert_eq!(value.to_string(), r#"{0: "z", 2.5: "x"}"#);
+    assert_eq!(value.kind_name(), "map");
+    assert_eq!(
+        value.atlas_type(),
+        Some(Type::map(Type::Number, Type::String))
+    );
+    let empty: Dynamic = e.eval("let m: map<string, number> = {}; m").unwrap();
+    assert_eq!(empty, Dynamic::Map(Vec::new()));
+    assert_eq!(empty.atlas_type(), None);
+}
+
+#[test]
+fn map_conversion_errors_are_clear() {
+    let (mut e, _) = engine();
+    let error = e
+        .eval::<std::collections::HashMap<String, u32>>(r#"({"a": 1.5})"#)
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Conversion);
+    assert!(
+        error.message().contains("expected an integer for u32"),
+        "{}",
+        error.message()
+    );
+    let error = e
+        .eval::<std::collections::HashMap<String, f64>>("[1]")
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Conversion);
+}
+
+#[test]
+fn host_functions_take_and_return_maps() {
+    use std::collections::{BTreeMap, HashMap};
+    let (mut e, out) = engine();
+    e.register_fn("total", |m: HashMap<String, f64>| m.values().sum::<f64>())
+        .unwrap()
+        .register_fn("squares", |n: u32| {
+            (1..=n).map(|i| (i, i * i)).collect::<BTreeMap<u32, u32>>()
+        })
+        .unwrap()
+        .register_fn("tally", |words: Vec<String>| {
+            let mut counts = atlas::IndexMap::<String, u32>::new();
+            for w in words {
+                *counts.entry(w).or_default() += 1;
+            }
+            counts
+        })
+        .unwrap();
+    e.eval::<()>(
+        r#"
+        print(total({"x": 1.5, "y": 2}));
+        let sq = squares(3);
+        sq[10] = 100;
+        print(sq);
+        let t = tally(split("b a b c b", " "));
+        t["a"] += 10;
+        print(t);
+        "#,
+    )
+    .unwrap();
+    assert_eq!(
+        out.contents(),
+        "3.5\n{1: 1, 2: 4, 3: 9, 10: 100}\n{\"b\": 3, \"a\": 11, \"c\": 1}\n"
+    );
+    // The checker knows the signature.
+    let error = e.eval::<()>(r#"total({1: 2});"#).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Compile);
+    assert_eq!(
+        error.message(),
+        "type mismatch in argument 1 of 'total': expected map<string, number>, found map<number, number>"
+    );
+}
+
+#[test]
+fn maps_pass_to_script_functions_and_nan_keys_are_refused() {
+    let (mut e, _) = engine();
+    e.eval::<()>("fn size(m: map<number, number>) -> number { return len(m); }")
+        .unwrap();
+    let two = Dynamic::Map(vec![(1.0.into(), 2.0.into()), (3.0.into(), 4.0.into())]);
+    assert_eq!(e.call::<f64>("size", (two,)).unwrap(), 2.0);
+    // -0 and 0 are one key on the way in too.
+    let same = Dynamic::Map(vec![(0.0.into(), 1.0.into()), ((-0.0).into(), 2.0.into())]);
+    assert_eq!(e.call::<f64>("size", (same,)).unwrap(), 1.0);
+    let nan = Dynamic::Map(vec![(f64::NAN.into(), 1.0.into())]);
+    let error = e.call::<f64>("size", (nan,)).unwrap_err();
+    assert!(
+        error.message().contains("NaN is not a valid map key"),
+        "{}",
+        error.message()
+    );
+    let wrong = Dynamic::Map(vec![("a".into(), 1.0.into())]);
+    assert!(e.call::<f64>("size", (wrong,)).is_err());
+}

@@ -19,6 +19,12 @@ fn sexpr(e: &Expr) -> String {
         ExprKind::Null => "null".to_owned(),
         ExprKind::Var(name) => name.name.clone(),
         ExprKind::Array(items) => list("array", items.iter().map(sexpr)),
+        ExprKind::Map(entries) => list(
+            "map",
+            entries
+                .iter()
+                .map(|(k, v)| format!("({} {})", sexpr(k), sexpr(v))),
+        ),
         ExprKind::Unary(op, operand) => {
             let op = match op {
                 UnOp::Neg => "neg",
@@ -53,6 +59,7 @@ fn ty(t: &TypeAnn) -> String {
             let params: Vec<String> = params.iter().map(ty).collect();
             format!("(fn ({}) {})", params.join(" "), ty(ret))
         }
+        TypeAnn::Map(key, value, _) => format!("(map {} {})", ty(key), ty(value)),
     }
 }
 
@@ -215,6 +222,14 @@ fn text(source: &str, span: Span) -> &str {
 #[case("null == false", "(== null false)")]
 #[case("1e3 + 0.5", "(+ 1000 0.5)")]
 #[case("f(x)[0] * -y % 3", "(% (* (index (call f x) 0) (neg y)) 3)")]
+#[case("{}", "(map)")]
+#[case("{1: 2}", "(map (1 2))")]
+#[case(
+    "{\"a\": [1], b + 1: f(x)}",
+    "(map (\"a\" (array 1)) ((+ b 1) (call f x)))"
+)]
+#[case("{k: {}}[k][j]", "(index (index (map (k (map))) k) j)")]
+#[case("-{1: 2}[1]", "(neg (index (map (1 2)) 1))")]
 fn precedence(#[case] source: &str, #[case] expected: &str) {
     // As an initializer: at the start of a statement `--` would be a decrement.
     let p = parse_ok(&format!("let e = {source};"));
@@ -313,6 +328,16 @@ fn precedence(#[case] source: &str, #[case] expected: &str) {
 #[case("return;", "(return)")]
 #[case("return x * 2;", "(return (* x 2))")]
 #[case("{ }", "(block)")]
+#[case(
+    "let m: map<string, number[]> = {};",
+    "(let m:(map string number[]) (map))"
+)]
+#[case(
+    "let m: map<number, map<bool, string>> = {};",
+    "(let m:(map number (map bool string)) (map))"
+)]
+#[case("f({});", "(call f (map))")]
+#[case("m[k] += {1: 2}[1];", "(+= (index m k) (index (map (1 2)) 1))")]
 #[case("{ let x = 1; { x; } }", "(block (let x 1) (block x))")]
 #[case(
     "fn outer() -> void { fn inner() -> number { return 1; } }",
@@ -843,6 +868,28 @@ fn lexer_errors(#[case] source: &str, #[case] message: &str, #[case] span: (u32,
     "let x: Array<number = 1;",
     "expected '>' to close 'Array<', found '='",
     "="
+)]
+#[case(
+    "let x: map<string, number = 1;",
+    "expected '>' to close 'map<', found '='",
+    "="
+)]
+#[case(
+    "let x: map<string> = 1;",
+    "expected ',' between the key and value types of 'map<', found '>'",
+    ">"
+)]
+#[case(
+    "let x: map string = 1;",
+    "expected '<' after 'map', found identifier 'string'",
+    "string"
+)]
+#[case("let m = {1 2};", "expected ':' after a map key, found number", "2")]
+#[case("let m = {1: 2,};", "expected expression, found '}'", "}")]
+#[case(
+    "let m = {1: 2;",
+    "expected ',' or '}' after map entry, found ';'",
+    ";"
 )]
 #[case(
     "let x: Array number = 1;",

@@ -7,6 +7,7 @@
 //! | `string` | `String` (and `&str` into Atlas) |
 //! | `bool` | `bool` |
 //! | `T[]` | `Vec<T>` (and `&[T]` into Atlas) |
+//! | `map<K, V>` | `IndexMap<K, V>` (order kept both ways), `HashMap<K, V>`, `BTreeMap<K, V>` (`K`: `String`, `bool` or an integer type) |
 //! | `void` | `()` |
 //! | any | [`Dynamic`] |
 //!
@@ -15,7 +16,10 @@
 //! them exactly. Values are copied across: an array returned to Rust is a new `Vec`, and
 //! changing it does not change the script's array.
 
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+
+use indexmap::IndexMap;
 use std::rc::{Rc, Weak};
 
 use crate::builtins::Builtin;
@@ -23,6 +27,7 @@ use crate::stdlib::number::write_number;
 use crate::types::Type;
 use crate::verify::VerifiedModule;
 use crate::vm::natives::NATIVES;
+use crate::vm::table::{KeyRef, Map};
 use crate::vm::value::Value;
 
 /// An Atlas value of any type, as Rust sees it.
@@ -47,6 +52,8 @@ pub enum Dynamic {
     String(String),
     /// An array (`T[]`), copied.
     Array(Vec<Dynamic>),
+    /// A map (`map<K, V>`), copied: its entries in the map's order.
+    Map(Vec<(Dynamic, Dynamic)>),
     /// A function value of the script (or of the prelude).
     Function(Function),
 }
@@ -110,6 +117,14 @@ impl Dynamic {
                 }
                 Type::array(elem)
             }
+            Dynamic::Map(entries) => {
+                let (k, v) = entries.first()?;
+                let (kt, vt) = (k.atlas_type()?, v.atlas_type()?);
+                if !entries.iter().all(|(k, v)| fits(k, &kt) && fits(v, &vt)) {
+                    return None;
+                }
+                Type::map(kt, vt)
+            }
             Dynamic::Function(_) => return None,
         })
     }
@@ -122,6 +137,7 @@ impl Dynamic {
             Dynamic::Number(_) => "number",
             Dynamic::String(_) => "string",
             Dynamic::Array(_) => "array",
+            Dynamic::Map(_) => "map",
             Dynamic::Function(_) => "function",
         }
     }
@@ -157,6 +173,18 @@ fn write_dynamic(out: &mut String, value: &Dynamic, quoted: bool) {
                 write_dynamic(out, item, true);
             }
             out.push(']');
+        }
+        Dynamic::Map(entries) => {
+            out.push('{');
+            for (i, (key, value)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_dynamic(out, key, true);
+                out.push_str(": ");
+                write_dynamic(out, value, true);
+            }
+            out.push('}');
         }
         Dynamic::Function(f) => {
             out.push_str("<fn ");
@@ -207,6 +235,9 @@ pub(crate) fn fits(value: &Dynamic, ty: &Type) -> bool {
         | (Dynamic::String(_), Type::String)
         | (Dynamic::Function(_), Type::Func(_)) => true,
         (Dynamic::Array(items), Type::Array(elem)) => items.iter().all(|i| fits(i, elem)),
+        (Dynamic::Map(entries), Type::Map(kv)) => entries
+            .iter()
+            .all(|(k, v)| fits(k, &kv.0) && fits(v, &kv.1)),
         _ => false,
     }
 }
@@ -466,6 +497,71 @@ impl<T: IntoAtlas> IntoAtlas for Vec<T> {
     }
 }
 
+/// The entries of a map value, each converted.
+fn map_entries<K: FromAtlas, V: FromAtlas>(value: Dynamic) -> Result<Vec<(K, V)>, String> {
+    match value {
+        Dynamic::Map(entries) => entries
+            .into_iter()
+            .map(|(k, v)| {
+                let key = K::from_atlas(k).map_err(|e| format!("map key: {e}"))?;
+                let value = V::from_atlas(v).map_err(|e| format!("map value: {e}"))?;
+                Ok((key, value))
+            })
+            .collect(),
+        other => Err(mismatch("a map", &other)),
+    }
+}
+
+/// A map value of the entries, each converted.
+fn map_value<K: IntoAtlas, V: IntoAtlas>(
+    entries: impl Iterator<Item = (K, V)>,
+) -> Result<Dynamic, String> {
+    let entries: Result<Vec<(Dynamic, Dynamic)>, String> = entries
+        .map(|(k, v)| {
+            let key = k.into_atlas().map_err(|e| format!("map key: {e}"))?;
+            let value = v.into_atlas().map_err(|e| format!("map value: {e}"))?;
+            Ok((key, value))
+        })
+        .collect();
+    Ok(Dynamic::Map(entries?))
+}
+
+/// `map<K, V>` for the key and value types `k` and `v`, when both are known.
+fn map_type(k: Option<Type>, v: Option<Type>) -> Option<Type> {
+    Some(Type::map(k?, v?))
+}
+
+/// `FromAtlas` and `IntoAtlas` for a Rust map type (`$($bound)*` the key's bounds).
+macro_rules! map_conversions {
+    ($map:ident<K, V $(, $s:ident)?>, $($bound:tt)*) => {
+        impl<K: FromAtlas + $($bound)*, V: FromAtlas $(, $s: std::hash::BuildHasher + Default)?>
+            FromAtlas for $map<K, V $(, $s)?>
+        {
+            fn atlas_type() -> Option<Type> {
+                map_type(K::atlas_type(), V::atlas_type())
+            }
+            fn from_atlas(value: Dynamic) -> Result<Self, String> {
+                Ok(map_entries::<K, V>(value)?.into_iter().collect())
+            }
+        }
+
+        impl<K: IntoAtlas + $($bound)*, V: IntoAtlas $(, $s: std::hash::BuildHasher)?>
+            IntoAtlas for $map<K, V $(, $s)?>
+        {
+            fn atlas_type() -> Option<Type> {
+                map_type(K::atlas_type(), V::atlas_type())
+            }
+            fn into_atlas(self) -> Result<Dynamic, String> {
+                map_value(self.into_iter())
+            }
+        }
+    };
+}
+
+map_conversions!(IndexMap<K, V, S>, std::hash::Hash + Eq);
+map_conversions!(HashMap<K, V, S>, std::hash::Hash + Eq);
+map_conversions!(BTreeMap<K, V>, Ord);
+
 impl<T: IntoAtlas + Clone> IntoAtlas for &[T] {
     fn atlas_type() -> Option<Type> {
         T::atlas_type().map(Type::array)
@@ -542,6 +638,12 @@ pub(crate) fn to_dynamic(value: &Value, module: Option<&Rc<VerifiedModule>>) -> 
                 .map(|v| to_dynamic(v, module))
                 .collect(),
         ),
+        Value::Map(map) => Dynamic::Map(
+            map.borrow()
+                .iter()
+                .map(|(k, v)| (to_dynamic(&k.to_value(), module), to_dynamic(v, module)))
+                .collect(),
+        ),
         Value::Func(f) => Dynamic::Function(Function {
             name: module
                 .and_then(|m| m.functions.get(*f as usize))
@@ -583,6 +685,18 @@ pub(crate) fn to_value(
                 })
                 .collect();
             Value::array(values?)
+        }
+        (Dynamic::Map(entries), Type::Map(kv)) => {
+            let map = Map::with_capacity(entries.len());
+            for (i, (key, value)) in entries.into_iter().enumerate() {
+                let key = to_value(key, &kv.0, module, fn_types)
+                    .map_err(|e| format!("key of entry {i}: {e}"))?;
+                let value = to_value(value, &kv.1, module, fn_types)
+                    .map_err(|e| format!("value of entry {i}: {e}"))?;
+                let key_ref = KeyRef::of(&key).map_err(|e| format!("key of entry {i}: {e}"))?;
+                map.insert(key_ref, &key, value);
+            }
+            Value::Map(Rc::new(map))
         }
         (Dynamic::Function(f), Type::Func(_)) => {
             let (value, found) = match &f.target {

@@ -154,9 +154,9 @@ impl Checker {
     ) -> Type {
         use Builtin::*;
         let arity = match b {
-            Print | Str | Len | Pop => 1,
-            Push | Map | Filter | Sort | Concat => 2,
-            Reduce | Slice => 3,
+            Print | Str | Len | Pop | Keys | Values => 1,
+            Push | Map | Filter | Sort | Concat | Has | Remove => 2,
+            Reduce | Slice | Get => 3,
             _ => args.len(),
         };
         let (params, ret) = if args.len() != arity {
@@ -175,6 +175,8 @@ impl Checker {
                 Map | Filter => self.map_filter(b, args),
                 Reduce => self.reduce(args, hint),
                 Sort => self.sort(args),
+                Has | Remove | Get => self.map_lookup(b, args),
+                Keys | Values => self.keys_values(b, args),
                 _ => {
                     // Not generic: never reached (`generic_callee` only gives generic ones).
                     for a in args.iter_mut() {
@@ -198,13 +200,56 @@ impl Checker {
             Builtin::Print => Type::Void,
             Builtin::Str => Type::String,
             _ => {
-                if !matches!(t, Type::String | Type::Array(_) | Type::Unknown) {
-                    self.bad_arg(b, 1, "string or array", &t, args[0].span);
+                if !matches!(
+                    t,
+                    Type::String | Type::Array(_) | Type::Map(_) | Type::Unknown
+                ) {
+                    self.bad_arg(b, 1, "string, array or map", &t, args[0].span);
                 }
                 Type::Number
             }
         };
         (vec![t], ret)
+    }
+
+    /// The key and value types of argument `n` (1-based) of `b`, which must be a map.
+    fn map_arg(&mut self, b: Builtin, n: usize, ty: &Type, span: Span) -> (Type, Type) {
+        match ty {
+            Type::Map(kv) => (kv.0.clone(), kv.1.clone()),
+            Type::Unknown => (Type::Unknown, Type::Unknown),
+            other => {
+                self.bad_arg(b, n, "a map", other, span);
+                (Type::Unknown, Type::Unknown)
+            }
+        }
+    }
+
+    /// `has(m, k)`, `remove(m, k)` and `get(m, k, default)`.
+    fn map_lookup(&mut self, b: Builtin, args: &mut [Expr]) -> (Vec<Type>, Type) {
+        let mt = self.value(&mut args[0], None);
+        let (kt, vt) = self.map_arg(b, 1, &mt, args[0].span);
+        let found = self.value(&mut args[1], Some(&kt));
+        self.expect_arg(b, 2, &kt, &found, args[1].span);
+        if b != Builtin::Get {
+            return (vec![mt, kt], Type::Bool);
+        }
+        let default = self.value(&mut args[2], Some(&vt));
+        self.expect_arg(b, 3, &vt, &default, args[2].span);
+        let ret = if vt == Type::Unknown { default } else { vt };
+        (vec![mt, kt, ret.clone()], ret)
+    }
+
+    /// `keys(m)` and `values(m)`.
+    fn keys_values(&mut self, b: Builtin, args: &mut [Expr]) -> (Vec<Type>, Type) {
+        let mt = self.value(&mut args[0], None);
+        let (kt, vt) = self.map_arg(b, 1, &mt, args[0].span);
+        let elem = if b == Builtin::Keys { kt } else { vt };
+        let ret = if mt == Type::Unknown {
+            Type::Unknown
+        } else {
+            Type::array(elem)
+        };
+        (vec![mt], ret)
     }
 
     fn pop(&mut self, args: &mut [Expr], hint: Option<&Type>) -> (Vec<Type>, Type) {

@@ -19,6 +19,7 @@ impl Checker {
             ExprKind::Null => Type::Null,
             ExprKind::Var(name) => self.var(name),
             ExprKind::Array(elems) => self.array(elems, span, hint),
+            ExprKind::Map(entries) => self.map_literal(entries, span, hint),
             ExprKind::Unary(op, x) => self.unary(*op, x),
             ExprKind::Binary(op, l, r) => self.binary(*op, l, r, span),
             ExprKind::Call(callee, args) => self.call(callee, args, span, hint),
@@ -169,9 +170,16 @@ impl Checker {
         }
     }
 
-    /// `array[index]` (also an assignment target): the element type.
+    /// `array[index]` or `map[key]` (also an assignment target): the element type.
     pub(super) fn index(&mut self, array: &mut Expr, index: &mut Expr, span: Span) -> Type {
         let at = self.value(array, None);
+        if let Type::Map(kv) = &at {
+            let it = self.value(index, Some(&kv.0));
+            if !compat(&kv.0, &it) {
+                self.mismatch(index.span, "type mismatch in map key", &kv.0, &it);
+            }
+            return kv.1.clone();
+        }
         let it = self.value(index, Some(&Type::Number));
         self.index_result(&at, (index.span, &it), span)
     }
@@ -189,7 +197,7 @@ impl Checker {
             other => {
                 self.error(
                     span,
-                    format!("cannot index a value of type {other}; expected an array"),
+                    format!("cannot index a value of type {other}; expected an array or a map"),
                 );
                 Type::Unknown
             }
@@ -231,14 +239,7 @@ impl Checker {
     /// Adds an element of type `t` to an array literal whose element type so far is
     /// `base`.
     fn unify_element(&mut self, base: &mut Option<Type>, t: Type, span: Span) {
-        match base {
-            None | Some(Type::Unknown) => *base = Some(t),
-            Some(b) => {
-                if !compat(b, &t) {
-                    self.mismatch(span, "array elements must have the same type", b, &t);
-                }
-            }
-        }
+        self.unify_entry(base, t, span, "array elements must have the same type");
     }
 
     /// For an array literal whose elements cannot fix its type: its type when the
@@ -260,6 +261,78 @@ impl Checker {
                     format!("type mismatch: expected {h}, found an array literal"),
                 );
                 Some(Type::Unknown)
+            }
+        }
+    }
+
+    /// A map literal: keys and values each homogeneous, like array elements (entries
+    /// whose value fixes its own type first); `{}` takes its type from `hint`.
+    fn map_literal(
+        &mut self,
+        entries: &mut [(Expr, Expr)],
+        span: Span,
+        hint: Option<&Type>,
+    ) -> Type {
+        let (key_hint, value_hint) = match hint {
+            Some(Type::Map(kv)) => (Some(kv.0.clone()), Some(kv.1.clone())),
+            Some(Type::Unknown) => (Some(Type::Unknown), Some(Type::Unknown)),
+            _ => (None, None),
+        };
+        if entries.is_empty() {
+            return self.empty_map(span, hint);
+        }
+        let (mut key, mut value): (Option<Type>, Option<Type>) = (None, None);
+        for empties in [false, true] {
+            for (k, v) in entries.iter_mut() {
+                if needs_context(v) != empties {
+                    continue;
+                }
+                let kt = self.value(k, key.as_ref().or(key_hint.as_ref()));
+                self.unify_entry(&mut key, kt, k.span, "map keys must have the same type");
+                let vt = self.value(v, value.as_ref().or(value_hint.as_ref()));
+                self.unify_entry(&mut value, vt, v.span, "map values must have the same type");
+            }
+        }
+        let key = key.unwrap_or_default();
+        if !is_one_of(&key, &[Type::Number, Type::String, Type::Bool]) {
+            self.error(
+                entries[0].0.span,
+                format!("map keys must be number, string or bool, found {key}"),
+            );
+        }
+        Type::map(key, value.unwrap_or_default())
+    }
+
+    /// The type of `{}` where the context expects `hint`.
+    fn empty_map(&mut self, span: Span, hint: Option<&Type>) -> Type {
+        match hint {
+            None => {
+                self.error(
+                    span,
+                    "cannot infer the type of an empty map literal; add a type annotation",
+                );
+                Type::Unknown
+            }
+            Some(h @ (Type::Map(_) | Type::Unknown)) => h.clone(),
+            Some(h) => {
+                self.error(
+                    span,
+                    format!("type mismatch: expected {h}, found a map literal"),
+                );
+                Type::Unknown
+            }
+        }
+    }
+
+    /// Adds a key or value of type `t` to a map literal whose key or value type so far
+    /// is `base`.
+    fn unify_entry(&mut self, base: &mut Option<Type>, t: Type, span: Span, what: &str) {
+        match base {
+            None | Some(Type::Unknown) => *base = Some(t),
+            Some(b) => {
+                if !compat(b, &t) {
+                    self.mismatch(span, what, b, &t);
+                }
             }
         }
     }

@@ -185,9 +185,14 @@ impl Checker {
     fn iterated(&mut self, it: &Type, span: Span) -> Type {
         match it {
             Type::Array(e) => (**e).clone(),
+            // A map's keys.
+            Type::Map(kv) => kv.0.clone(),
             Type::Unknown => Type::Unknown,
             other => {
-                self.error(span, format!("for-in needs an array, found {other}"));
+                self.error(
+                    span,
+                    format!("for-in needs an array or a map, found {other}"),
+                );
                 Type::Unknown
             }
         }

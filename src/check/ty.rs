@@ -10,6 +10,7 @@ pub(super) fn compat(expected: &Type, found: &Type) -> bool {
     match (expected, found) {
         (Type::Unknown, _) | (_, Type::Unknown) => true,
         (Type::Array(a), Type::Array(b)) => compat(a, b),
+        (Type::Map(a), Type::Map(b)) => compat(&a.0, &b.0) && compat(&a.1, &b.1),
         (Type::Func(f), Type::Func(g)) => {
             f.params.len() == g.params.len()
                 && f.params.iter().zip(&g.params).all(|(a, b)| compat(a, b))
@@ -35,11 +36,13 @@ pub(super) fn is_one_of(t: &Type, wanted: &[Type]) -> bool {
     *t == Type::Unknown || wanted.contains(t)
 }
 
-/// Whether an expression is an array literal whose element type cannot be worked out from
-/// its own elements (`[]`, `[[]]`, `[[], []]`): it needs an expected type from context.
+/// Whether an expression is an array or map literal whose type cannot be worked out from
+/// its own elements (`[]`, `[[]]`, `[[], []]`, `{}`, `{"a": []}`): it needs an expected
+/// type from context.
 pub(super) fn needs_context(e: &Expr) -> bool {
     match &e.kind {
         ExprKind::Array(elems) => elems.iter().all(needs_context),
+        ExprKind::Map(entries) => entries.iter().all(|(_, value)| needs_context(value)),
         _ => false,
     }
 }
@@ -65,6 +68,16 @@ impl Checker {
                 }
             },
             TypeAnn::Array(elem, _) => Type::array(self.resolve_ann(elem, false)),
+            TypeAnn::Map(key, value, _) => {
+                let k = self.resolve_ann(key, false);
+                if !is_one_of(&k, &[Type::Number, Type::String, Type::Bool]) {
+                    self.error(
+                        key.span(),
+                        format!("map keys must be number, string or bool, found {k}"),
+                    );
+                }
+                Type::map(k, self.resolve_ann(value, false))
+            }
             TypeAnn::Func(params, ret, _) => {
                 let params = params.iter().map(|p| self.resolve_ann(p, false)).collect();
                 let ret = self.resolve_ann(ret, true);

@@ -103,7 +103,9 @@ impl Compiler<'_> {
     /// operands (so the register must not be one of the operands' variables).
     pub(super) fn writes_destination_early(e: &Expr) -> bool {
         match &e.kind {
-            ExprKind::Array(_) | ExprKind::Binary(BinOp::And | BinOp::Or, _, _) => true,
+            ExprKind::Array(_)
+            | ExprKind::Map(_)
+            | ExprKind::Binary(BinOp::And | BinOp::Or, _, _) => true,
             // The operand of a unary operator is evaluated into the destination, and so
             // is the right operand of a literal (`1 - (...)`, see `literal_first`).
             ExprKind::Unary(_, operand) => Self::writes_destination_early(operand),
@@ -174,6 +176,23 @@ impl Compiler<'_> {
                     f.emit_push(dst, reg, item.span);
                     f.free_reg = mark;
                 }
+            }
+            ExprKind::Map(entries) => {
+                // Only a hint, like an array literal's.
+                let capacity = u32::try_from(entries.len()).unwrap_or(u32::MAX);
+                f.emit_new_map(dst, capacity, span);
+                for (key, value) in entries {
+                    let k = self.any_expr(f, key)?;
+                    let v = self.any_expr(f, value)?;
+                    // A NaN key is reported at the key.
+                    f.emit_map_set(dst, k, v, key.span);
+                    f.free_reg = mark;
+                }
+            }
+            ExprKind::Index(map, key) if matches!(map.ty, Type::Map(_)) => {
+                let m = self.any_expr(f, map)?;
+                let k = self.any_expr(f, key)?;
+                f.emit_map_get(dst, m, k, span);
             }
             ExprKind::Unary(UnOp::Neg, operand) => {
                 let a = self.unary_operand(f, operand, dst)?;
@@ -563,6 +582,30 @@ impl Compiler<'_> {
             }
             Builtin::Str => single(FnState::emit_to_str, self, f),
             Builtin::Len if args[0].ty == Type::String => single(FnState::emit_str_len, self, f),
+            Builtin::Len if matches!(args[0].ty, Type::Map(_)) => {
+                single(FnState::emit_map_len, self, f)
+            }
+            Builtin::Keys => single(FnState::emit_map_keys, self, f),
+            Builtin::Values => single(FnState::emit_map_values, self, f),
+            Builtin::Has | Builtin::Remove => {
+                let dst = f.alloc(span)?;
+                let m = self.any_expr(f, &args[0])?;
+                let k = self.any_expr(f, &args[1])?;
+                if b == Builtin::Has {
+                    f.emit_map_has(dst, m, k, span);
+                } else {
+                    f.emit_map_remove(dst, m, k, span);
+                }
+                Ok(dst)
+            }
+            Builtin::Get => {
+                let dst = f.alloc(span)?;
+                let m = self.any_expr(f, &args[0])?;
+                let k = self.any_expr(f, &args[1])?;
+                let default = self.any_expr(f, &args[2])?;
+                f.emit_map_get_or(dst, m, k, default, span);
+                Ok(dst)
+            }
             Builtin::Len => single(FnState::emit_array_len, self, f),
             Builtin::Pop => single(FnState::emit_pop, self, f),
             Builtin::Push => {

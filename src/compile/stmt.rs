@@ -143,6 +143,10 @@ impl Compiler<'_> {
         span: Span,
     ) -> Result {
         let array = self.push_expr(f, iter)?;
+        if matches!(iter.ty, Type::Map(_)) {
+            // A map's loop runs over a snapshot of its keys, taken here.
+            f.emit_map_keys(array, array, iter.span);
+        }
         let counter = f.alloc(span)?;
         f.emit_load_num(counter, 0.0, span);
         let item = f.alloc(span)?;
@@ -191,6 +195,16 @@ impl Compiler<'_> {
                 }
             },
             (LValue::Var(name), Some(op)) => self.compound_var(f, name, op, value, span)?,
+            (
+                LValue::Index {
+                    array: map,
+                    index: key,
+                    ..
+                },
+                op,
+            ) if matches!(map.ty, Type::Map(_)) => {
+                self.assign_entry(f, map, key, op, value, span)?
+            }
             (LValue::Index { array, index, .. }, None) => {
                 let arr = self.any_expr(f, array)?;
                 let idx = self.any_expr(f, index)?;
@@ -215,6 +229,39 @@ impl Compiler<'_> {
                 f.emit_set_index(arr, idx, cur, span);
             }
         }
+        Ok(())
+    }
+
+    /// `m[k] = e` (evaluates `m`, `k`, `e`, then stores) and `m[k] op= e`: reads the
+    /// entry (the key must exist), evaluates `e`, then stores through the slot the read
+    /// found, which hashes the key once, not twice (the store checks the slot still
+    /// holds the key and else inserts, at the end, as the rule for an `e` that removed
+    /// it says).
+    fn assign_entry(
+        &mut self,
+        f: &mut FnState,
+        map: &Expr,
+        key: &Expr,
+        op: Option<BinOp>,
+        value: &Expr,
+        span: Span,
+    ) -> Result {
+        let m = self.any_expr(f, map)?;
+        let k = self.any_expr(f, key)?;
+        let Some(op) = op else {
+            let src = self.any_expr(f, value)?;
+            f.emit_map_set(m, k, src, span);
+            return Ok(());
+        };
+        let cur = f.alloc(span)?;
+        let slot = f.alloc(span)?;
+        f.emit_map_get_slot(cur, slot, m, k, span);
+        let value_ty = match &map.ty {
+            Type::Map(kv) => kv.1.clone(),
+            _ => Type::Unknown,
+        };
+        self.binary_into(f, op, &value_ty, cur, cur, value, span)?;
+        f.emit_map_set_slot(m, k, slot, cur, span);
         Ok(())
     }
 

@@ -139,11 +139,11 @@ impl Collector {
     pub fn new(module: Rc<VerifiedModule>) -> Collector {
         let mut watch = [0u8; 256];
         for (byte, info) in OP_INFO.iter().enumerate() {
-            // Strings and arrays are created by the string, array and call opcodes
-            // (natives); look at the first register each one writes.
+            // Strings, arrays and maps are created by the string, array, map and call
+            // opcodes (natives); look at the first register each one writes.
             if !matches!(
                 info.category,
-                Category::String | Category::Array | Category::Call
+                Category::String | Category::Array | Category::Map | Category::Call
             ) {
                 continue;
             }
@@ -472,6 +472,14 @@ impl Collector {
                     }
                 }
             }
+            Value::Map(m) if Rc::strong_count(m) == 1 => {
+                self.alloc_count += 1;
+                self.alloc_bytes += (2 * size_of::<usize>()
+                    + size_of::<crate::vm::table::Map>()
+                    + m.borrow().capacity()
+                        * (size_of::<crate::vm::table::MapKey>() + size_of::<Value>()))
+                    as u64;
+            }
             _ => {}
         }
     }
@@ -657,6 +665,7 @@ fn object_address(value: &Value) -> usize {
     match value {
         Value::Str(s) => Rc::as_ptr(s) as usize,
         Value::Array(a) => Rc::as_ptr(a) as usize,
+        Value::Map(m) => Rc::as_ptr(m) as usize,
         _ => 0,
     }
 }

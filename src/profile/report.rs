@@ -85,7 +85,7 @@ impl Profile {
         let (allocs, bytes) = self.allocations;
         let _ = writeln!(
             w,
-            "  allocations          {} strings and arrays, {} (bytes estimated)",
+            "  allocations          {} strings, arrays and maps, {} (bytes estimated)",
             count(allocs),
             size(bytes)
         );

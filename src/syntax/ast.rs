@@ -68,11 +68,13 @@ pub enum ExprKind {
     Null,
     Var(Name),
     Array(Vec<Expr>),
+    /// `{k1: v1, k2: v2}` (and `{}`): the entries, keys and values in source order.
+    Map(Vec<(Expr, Expr)>),
     Unary(UnOp, Box<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),
     /// `callee(args)`.
     Call(Box<Expr>, Vec<Expr>),
-    /// `array[index]`.
+    /// `array[index]`, or `map[key]` (the checker tells them apart by the type).
     Index(Box<Expr>, Box<Expr>),
 }
 
@@ -128,12 +130,17 @@ pub enum TypeAnn {
     Array(Box<TypeAnn>, Span),
     /// `(T1, T2) -> R`.
     Func(Vec<TypeAnn>, Box<TypeAnn>, Span),
+    /// `map<K, V>`.
+    Map(Box<TypeAnn>, Box<TypeAnn>, Span),
 }
 
 impl TypeAnn {
     pub fn span(&self) -> Span {
         match self {
-            TypeAnn::Named(_, s) | TypeAnn::Array(_, s) | TypeAnn::Func(_, _, s) => *s,
+            TypeAnn::Named(_, s)
+            | TypeAnn::Array(_, s)
+            | TypeAnn::Func(_, _, s)
+            | TypeAnn::Map(_, _, s) => *s,
         }
     }
 }

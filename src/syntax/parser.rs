@@ -158,6 +158,7 @@ fn with_span(ty: TypeAnn, span: Span) -> TypeAnn {
         TypeAnn::Named(name, _) => TypeAnn::Named(name, span),
         TypeAnn::Array(elem, _) => TypeAnn::Array(elem, span),
         TypeAnn::Func(params, ret, _) => TypeAnn::Func(params, ret, span),
+        TypeAnn::Map(key, value, _) => TypeAnn::Map(key, value, span),
     }
 }
 
@@ -233,8 +234,9 @@ impl<'s> Parser<'s> {
         }
     }
 
-    /// Consumes the `>` closing `Array<T`, splitting a `>=` token if need be.
-    fn expect_closing_angle(&mut self) -> PResult<Span> {
+    /// Consumes the `>` closing `Array<T` (or `map<K, V`: `what`), splitting a `>=`
+    /// token if need be.
+    fn expect_closing_angle(&mut self, what: &str) -> PResult<Span> {
         let span = self.tok.span;
         match self.tok.kind {
             TokenKind::Gt => self.bump(),
@@ -245,7 +247,7 @@ impl<'s> Parser<'s> {
                 };
                 Ok(Span::new(span.start, span.start + 1))
             }
-            _ => Err(self.expected("'>' to close 'Array<'")),
+            _ => Err(self.expected(&format!("'>' to close '{what}<'"))),
         }
     }
 
@@ -857,6 +859,9 @@ impl<'s> Parser<'s> {
         match self.tok.kind {
             TokenKind::LParen => self.paren(),
             TokenKind::LBracket => self.array_literal(),
+            // Where an expression is expected, `{` begins a map literal (a statement
+            // that begins with `{` is a block: `stmt_here` sees it first).
+            TokenKind::LBrace => self.map_literal(),
             ref kind if starts_expr(kind) => self.literal_or_name(),
             _ => Err(self.expected("expression")),
         }
@@ -910,6 +915,25 @@ impl<'s> Parser<'s> {
         )
     }
 
+    /// `{k1: v1, k2: v2}` or `{}`.
+    fn map_literal(&mut self) -> PResult<Tree<Expr>> {
+        let open = self.bump()?;
+        let list = self.list(Self::map_entry, &TokenKind::RBrace, "map entry")?;
+        let span = open.to(list.close);
+        self.tree(expr(ExprKind::Map(list.items), span), list.height + 1, open)
+    }
+
+    /// `key: value` in a map literal.
+    fn map_entry(&mut self) -> PResult<Tree<(Expr, Expr)>> {
+        let key = self.expr_tree()?;
+        self.expect(&TokenKind::Colon, "after a map key")?;
+        let value = self.expr_tree()?;
+        Ok(Tree {
+            height: key.height.max(value.height),
+            node: (key.node, value.node),
+        })
+    }
+
     // ---- Types --------------------------------------------------------------------------
 
     fn type_ann(&mut self) -> PResult<TypeAnn> {
@@ -943,6 +967,7 @@ impl<'s> Parser<'s> {
     fn type_base(&mut self) -> PResult<Tree<TypeAnn>> {
         match &self.tok.kind {
             TokenKind::Ident(name) if name == "Array" => self.generic_array_type(),
+            TokenKind::Ident(name) if name == "map" => self.map_type(),
             TokenKind::Ident(_) | TokenKind::Null => self.named_type(),
             TokenKind::LParen => self.paren_or_fn_type(),
             _ => Err(self.expected("type")),
@@ -967,9 +992,26 @@ impl<'s> Parser<'s> {
         let start = self.bump()?;
         self.expect(&TokenKind::Lt, "after 'Array'")?;
         let elem = self.type_tree()?;
-        let close = self.expect_closing_angle()?;
+        let close = self.expect_closing_angle("Array")?;
         let node = TypeAnn::Array(Box::new(elem.node), start.to(close));
         self.tree(node, elem.height + 1, start)
+    }
+
+    /// `map<K, V>` (`map` is a type name only here: elsewhere it is the prelude's
+    /// `map(xs, f)`).
+    fn map_type(&mut self) -> PResult<Tree<TypeAnn>> {
+        let start = self.bump()?;
+        self.expect(&TokenKind::Lt, "after 'map'")?;
+        let key = self.type_tree()?;
+        self.expect(
+            &TokenKind::Comma,
+            "between the key and value types of 'map<'",
+        )?;
+        let value = self.type_tree()?;
+        let close = self.expect_closing_angle("map")?;
+        let height = key.height.max(value.height) + 1;
+        let node = TypeAnn::Map(Box::new(key.node), Box::new(value.node), start.to(close));
+        self.tree(node, height, start)
     }
 
     /// `(T1, T2) -> R`, `() -> R`, or a parenthesized type `(T)`.

@@ -12,10 +12,12 @@ pub mod host;
 pub mod hostio;
 mod io;
 mod load;
+mod map;
 pub mod natives;
 mod sort;
 pub mod stack;
 mod string;
+pub mod table;
 pub mod value;
 
 use std::cell::{Cell, RefCell};

@@ -8,6 +8,7 @@ use std::rc::Rc;
 
 use super::heap;
 use super::natives::NATIVES;
+use super::table::Map;
 use crate::bytecode::Module;
 use crate::stdlib::strings::Scalars;
 
@@ -23,6 +24,9 @@ pub struct Str {
     scalars: usize,
     /// Byte offsets of scalars 0, STRIDE, 2 * STRIDE, ... (non-ASCII strings only).
     checkpoints: OnceCell<Box<[usize]>>,
+    /// The hash of the text as a map key, computed the first time it is needed (0: not
+    /// yet), so a string used as a key again and again is hashed once.
+    hash: Cell<u64>,
 }
 
 /// Scalars between two checkpoints: the index costs a word per this many scalars (an
@@ -57,6 +61,7 @@ impl Str {
             text,
             scalars,
             checkpoints: OnceCell::new(),
+            hash: Cell::new(0),
         };
         heap::acquire(s.footprint());
         s
@@ -81,6 +86,23 @@ impl Str {
     #[inline]
     pub fn is_ascii(&self) -> bool {
         self.scalars == self.text.len()
+    }
+
+    /// The hash of the text as a map key (see `table.rs`), computed once.
+    #[inline(always)]
+    pub fn hash_code(&self) -> u64 {
+        match self.hash.get() {
+            0 => self.compute_hash(),
+            h => h,
+        }
+    }
+
+    #[inline(never)]
+    fn compute_hash(&self) -> u64 {
+        // 0 means "not computed": a text that hashes to 0 takes 1 instead.
+        let h = super::table::hash_bytes(self.text.as_bytes()).max(1);
+        self.hash.set(h);
+        h
     }
 
     /// Number of Unicode scalar values.
@@ -278,6 +300,7 @@ pub enum Value {
     Num(f64),
     Str(Rc<Str>),
     Array(Rc<Array>),
+    Map(Rc<Map>),
     /// A user function, by index into the module's functions.
     Func(u32),
     /// A prelude function, by index into the native table.
@@ -305,6 +328,10 @@ impl Value {
         Value::Array(Rc::new(Array::new(items)))
     }
 
+    pub fn map(capacity: usize) -> Value {
+        Value::Map(Rc::new(Map::with_capacity(capacity)))
+    }
+
     /// Equality of `==`: by value for numbers, bools, strings and null; by identity for
     /// arrays and functions.
     pub fn equals(&self, other: &Value) -> bool {
@@ -314,6 +341,7 @@ impl Value {
             (Value::Num(a), Value::Num(b)) => a == b,
             (Value::Str(a), Value::Str(b)) => Rc::ptr_eq(a, b) || a.text == b.text,
             (Value::Array(a), Value::Array(b)) => Rc::ptr_eq(a, b),
+            (Value::Map(a), Value::Map(b)) => Rc::ptr_eq(a, b),
             (Value::Func(a), Value::Func(b)) => a == b,
             (Value::Native(a), Value::Native(b)) => a == b,
             _ => false,
@@ -359,13 +387,13 @@ impl Printer<'_> {
         self.write_nested(out, value, false, &mut Vec::new(), limit)
     }
 
-    /// `path` holds the arrays being written, outermost first.
+    /// `path` holds the arrays and maps being written, outermost first.
     fn write_nested(
         &self,
         out: &mut String,
         value: &Value,
         quoted: bool,
-        path: &mut Vec<*const Array>,
+        path: &mut Vec<*const ()>,
         limit: usize,
     ) -> bool {
         match value {
@@ -378,8 +406,9 @@ impl Printer<'_> {
                 out.push('"');
             }
             Value::Str(s) => out.push_str(s.as_str()),
+            Value::Map(map) => return self.write_map(out, map, path, limit),
             Value::Array(items) => {
-                let id = Rc::as_ptr(items);
+                let id = Rc::as_ptr(items).cast();
                 if path.len() >= MAX_PRINT_DEPTH || path.contains(&id) {
                     out.push_str("[...]");
                     return out.len() <= limit;
@@ -404,6 +433,38 @@ impl Printer<'_> {
             }
             Value::Uninit => out.push_str("<uninitialized>"),
         }
+        out.len() <= limit
+    }
+
+    /// `{"a": 1, "b": 2}`: keys and values as inside an array.
+    fn write_map(
+        &self,
+        out: &mut String,
+        map: &Rc<Map>,
+        path: &mut Vec<*const ()>,
+        limit: usize,
+    ) -> bool {
+        let id = Rc::as_ptr(map).cast();
+        if path.len() >= MAX_PRINT_DEPTH || path.contains(&id) {
+            out.push_str("{...}");
+            return out.len() <= limit;
+        }
+        path.push(id);
+        out.push('{');
+        for (i, (key, value)) in map.borrow().iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            if !self.write_nested(out, &key.to_value(), true, path, limit) {
+                return false;
+            }
+            out.push_str(": ");
+            if !self.write_nested(out, value, true, path, limit) {
+                return false;
+            }
+        }
+        out.push('}');
+        path.pop();
         out.len() <= limit
     }
 }
