@@ -682,8 +682,6 @@ impl Compiler<'_> {
         Ok(result)
     }
 
-    /// How a higher-order prelude function calls its function argument: directly
-    /// when it names a function.
     /// `sort(xs, cmp)`: the VM sorts (src/vm/sort.rs) and this loop answers its
     /// comparisons, calling `cmp` on each pair `sort_step` hands out, so the comparator
     /// is an ordinary call and the VM never re-enters itself.
@@ -704,6 +702,8 @@ impl Compiler<'_> {
         Ok(result)
     }
 
+    /// How a higher-order prelude function calls its function argument: directly
+    /// when it names a function.
     fn callback(&mut self, f: &mut FnState, e: &Expr) -> Result<Callee> {
         if let ExprKind::Var(name) = &e.kind {
             match name.res {
