@@ -27,7 +27,7 @@ pub const OPERAND_KINDS: &[(&str, usize)] = &[
 
 /// The categories, one per handler module in `src/vm/`.
 pub const CATEGORIES: &[&str] = &[
-    "load", "arith", "compare", "branch", "array", "string", "call", "io", "map",
+    "load", "arith", "compare", "branch", "array", "string", "call", "io", "map", "closure",
 ];
 
 pub const FLAGS: &[&str] = &["jump", "call", "throws"];

@@ -186,6 +186,19 @@ fn verify_function(module: &Module, function: &Function) -> Result<(), String> {
                 ));
             }
         }
+        if op == Opcode::MakeClosure {
+            // A call of the closure copies its cells into the registers after the
+            // parameters: the function must have them.
+            let callee = &module.functions[operand("f") as usize];
+            if callee.arity as i64 + operand("count") > callee.num_regs as i64 {
+                return Err(format!(
+                    "offset {at}: MAKE_CLOSURE gives {} cells to '{}', which has registers for {}",
+                    operand("count"),
+                    callee.name,
+                    callee.num_regs as i64 - callee.arity as i64
+                ));
+            }
+        }
         last = Some(op);
         at += info.size;
     }

@@ -169,6 +169,10 @@ impl Annotations {
                 self.expr(i);
                 "index".into()
             }
+            ExprKind::Func(f) => {
+                self.block(&f.body);
+                "fn".into()
+            }
         };
         self.exprs.push((label, e.ty.clone()));
     }
@@ -705,36 +709,6 @@ fn passes(#[case] src: &str) {
     1,
     33
 )]
-#[case::closure_fn_local(
-    "fn outer() -> void { let x = 1; fn inner() -> number { return x; } }",
-    "closures are not supported: 'x' is a local of an enclosing scope",
-    1,
-    63
-)]
-#[case::closure_block_local(
-    "{ let x = 1; fn f() -> number { return x; } }",
-    "closures are not supported: 'x' is a local of an enclosing scope",
-    1,
-    40
-)]
-#[case::closure_param(
-    "fn f(a: number) -> void { fn g() -> number { return a; } }",
-    "closures are not supported",
-    1,
-    53
-)]
-#[case::closure_loop_var(
-    "for x in [1] { fn g() -> number { return x; } }",
-    "closures are not supported",
-    1,
-    42
-)]
-#[case::closure_for_var(
-    "for (var i = 0; i < 1; i++) { fn g() -> void { i = 2; } }",
-    "closures are not supported",
-    1,
-    48
-)]
 #[case::fn_does_not_see_later_block_local(
     "fn g() -> void { print(h); } { let h = 1; }",
     "undefined name 'h'",
@@ -932,6 +906,57 @@ fn errors_are_sorted_even_when_fn_bodies_are_checked_late() {
 }
 
 // ----- computed information -----
+
+/// The variables a function captures (version 2): what its body refers to in enclosing
+/// functions and top-level blocks, and what the functions it refers to need.
+#[rstest]
+#[case::fn_local(
+    "fn outer() -> void { let x = 1; fn inner() -> number { return x; } }",
+    "inner",
+    &["x"]
+)]
+#[case::block_local("{ let x = 1; fn f() -> number { return x; } }", "f", &["x"])]
+#[case::param("fn f(a: number) -> void { fn g() -> number { return a; } }", "g", &["a"])]
+#[case::loop_var("for x in [1] { fn g() -> number { return x; } }", "g", &["x"])]
+#[case::for_var_write("for (var i = 0; i < 1; i++) { fn g() -> void { i = 2; } }", "g", &["i"])]
+#[case::through_intermediate(
+    "fn a() -> void { let x = 1; fn b() -> void { fn c() -> number { return x; } } }",
+    "b",
+    &["x"]
+)]
+#[case::through_call(
+    "fn a() -> void { let x = 1; let y = 2; fn b() -> number { return x; } fn c() -> number { return b() + y; } }",
+    "c",
+    &["x", "y"]
+)]
+#[case::later_in_block(
+    "fn a() -> void { fn b() -> number { return z; } let z = 3; }",
+    "b",
+    &["z"]
+)]
+#[case::global_is_not_captured("let g = 1; fn f() -> number { return g; }", "f", &[])]
+#[case::own_local_is_not_captured("fn f() -> number { let y = 2; return y; }", "f", &[])]
+fn captures(#[case] src: &str, #[case] function: &str, #[case] expected: &[&str]) {
+    let (_, info) = ok(src);
+    let f = info
+        .fns
+        .iter()
+        .find(|f| f.name == function)
+        .expect("the function exists");
+    let names: Vec<&str> = f
+        .captures
+        .iter()
+        .map(|&d| info.decls[d as usize].name.as_str())
+        .collect();
+    assert_eq!(names, expected);
+    for &d in &f.captures {
+        assert!(
+            info.decls[d as usize].captured,
+            "{} is marked captured",
+            info.decls[d as usize].name
+        );
+    }
+}
 
 #[test]
 fn globals_and_used_by_fn() {

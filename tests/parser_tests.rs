@@ -38,6 +38,19 @@ fn sexpr(e: &Expr) -> String {
             std::iter::once(sexpr(callee)).chain(args.iter().map(sexpr)),
         ),
         ExprKind::Index(a, i) => format!("(index {} {})", sexpr(a), sexpr(i)),
+        ExprKind::Func(f) => {
+            let params: Vec<String> = f
+                .params
+                .iter()
+                .map(|p| format!("{}:{}", p.name, ty(&p.ty)))
+                .collect();
+            format!(
+                "(lambda ({}) {} {})",
+                params.join(" "),
+                ty(&f.ret),
+                block(&f.body)
+            )
+        }
     }
 }
 
@@ -230,6 +243,23 @@ fn text(source: &str, span: Span) -> &str {
 )]
 #[case("{k: {}}[k][j]", "(index (index (map (k (map))) k) j)")]
 #[case("-{1: 2}[1]", "(neg (index (map (1 2)) 1))")]
+#[case("fn () -> void {}", "(lambda () void (block))")]
+#[case(
+    "fn (x: number, s: string) -> number { return x; }",
+    "(lambda (x:number s:string) number (block (return x)))"
+)]
+#[case(
+    "(fn (x: number) -> number { return x; })(3)",
+    "(call (lambda (x:number) number (block (return x))) 3)"
+)]
+#[case(
+    "f(fn (a: number) -> bool { return a > 0; }, 1)",
+    "(call f (lambda (a:number) bool (block (return (> a 0)))) 1)"
+)]
+#[case(
+    "{1: fn () -> number { return 1; }}",
+    "(map (1 (lambda () number (block (return 1)))))"
+)]
 fn precedence(#[case] source: &str, #[case] expected: &str) {
     // As an initializer: at the start of a statement `--` would be a decrement.
     let p = parse_ok(&format!("let e = {source};"));
@@ -886,6 +916,21 @@ fn lexer_errors(#[case] source: &str, #[case] message: &str, #[case] span: (u32,
 )]
 #[case("let m = {1 2};", "expected ':' after a map key, found number", "2")]
 #[case("let m = {1: 2,};", "expected expression, found '}'", "}")]
+#[case(
+    "let y = fn (x: number) -> number { return x; }(3);",
+    "a function expression is called only in parentheses: (fn ... { ... })(...)",
+    "("
+)]
+#[case(
+    "let f = fn x() -> void {};",
+    "expected '(' after 'fn' in a function expression, found identifier 'x'",
+    "x"
+)]
+#[case(
+    "let f = fn () {};",
+    "expected '->' and a return type after the parameters, found '{'",
+    "{"
+)]
 #[case(
     "let m = {1: 2;",
     "expected ',' or '}' after map entry, found ';'",

@@ -28,6 +28,7 @@ use crate::types::Type;
 use crate::verify::VerifiedModule;
 use crate::vm::natives::NATIVES;
 use crate::vm::table::{KeyRef, Map};
+use crate::vm::value::Closure;
 use crate::vm::value::Value;
 
 /// An Atlas value of any type, as Rust sees it.
@@ -70,6 +71,8 @@ pub struct Function {
 enum Target {
     User {
         index: u32,
+        /// The closure, when the function captured variables (its cells go with it).
+        closure: Option<Rc<Closure>>,
         module: Weak<VerifiedModule>,
     },
     Native(u32),
@@ -88,13 +91,22 @@ impl PartialEq for Function {
             (
                 Target::User {
                     index: a,
+                    closure: c,
                     module: m,
                 },
                 Target::User {
                     index: b,
+                    closure: d,
                     module: n,
                 },
-            ) => a == b && m.ptr_eq(n),
+            ) => {
+                let same_closure = match (c, d) {
+                    (Some(c), Some(d)) => Rc::ptr_eq(c, d),
+                    (None, None) => true,
+                    _ => false,
+                };
+                a == b && same_closure && m.ptr_eq(n)
+            }
             (Target::Native(a), Target::Native(b)) => a == b,
             _ => false,
         }
@@ -644,15 +656,9 @@ pub(crate) fn to_dynamic(value: &Value, module: Option<&Rc<VerifiedModule>>) -> 
                 .map(|(k, v)| (to_dynamic(&k.to_value(), module), to_dynamic(v, module)))
                 .collect(),
         ),
-        Value::Func(f) => Dynamic::Function(Function {
-            name: module
-                .and_then(|m| m.functions.get(*f as usize))
-                .map_or_else(|| "?".to_string(), |f| f.name.clone()),
-            target: Target::User {
-                index: *f,
-                module: module.map_or_else(Weak::new, Rc::downgrade),
-            },
-        }),
+        Value::Func(f) => user_function(*f, None, module),
+        Value::Closure(c) => user_function(c.func, Some(Rc::clone(c)), module),
+        Value::Cell(cell) => to_dynamic(&cell.get(), module),
         Value::Native(n) => Dynamic::Function(Function {
             name: NATIVES
                 .get(*n as usize)
@@ -661,6 +667,24 @@ pub(crate) fn to_dynamic(value: &Value, module: Option<&Rc<VerifiedModule>>) -> 
             target: Target::Native(*n),
         }),
     }
+}
+
+/// User function `index` of `module` (a closure of it, with its cells) as a `Dynamic`.
+fn user_function(
+    index: u32,
+    closure: Option<Rc<Closure>>,
+    module: Option<&Rc<VerifiedModule>>,
+) -> Dynamic {
+    Dynamic::Function(Function {
+        name: module
+            .and_then(|m| m.functions.get(index as usize))
+            .map_or_else(|| "?".to_string(), |f| f.name.clone()),
+        target: Target::User {
+            index,
+            closure,
+            module: module.map_or_else(Weak::new, Rc::downgrade),
+        },
+    })
 }
 
 /// A `Dynamic` as an internal value of Atlas type `ty`, for `module` (whose function
@@ -700,7 +724,11 @@ pub(crate) fn to_value(
         }
         (Dynamic::Function(f), Type::Func(_)) => {
             let (value, found) = match &f.target {
-                Target::User { index, module: m } => {
+                Target::User {
+                    index,
+                    closure,
+                    module: m,
+                } => {
                     let same =
                         module.is_some_and(|module| std::ptr::eq(m.as_ptr(), Rc::as_ptr(module)));
                     if !same {
@@ -710,7 +738,11 @@ pub(crate) fn to_value(
                         ));
                     }
                     let found = fn_types.get(*index as usize).cloned();
-                    (Value::Func(*index), found)
+                    let value = match closure {
+                        Some(closure) => Value::Closure(Rc::clone(closure)),
+                        None => Value::Func(*index),
+                    };
+                    (value, found)
                 }
                 Target::Native(n) => {
                     let found = NATIVES

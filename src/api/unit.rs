@@ -430,6 +430,8 @@ fn capture_result(program: &mut Program, info: &mut CheckInfo) -> Option<DeclId>
         mutable: false,
         global: true,
         used_by_fn: true,
+        captured: false,
+        owner: None,
         span,
     });
     let Stmt::Expr(init) = std::mem::replace(&mut program.stmts[last], Stmt::Break(span)) else {

@@ -1,6 +1,6 @@
 //! The checker's state: scopes, name resolution, side tables, errors.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use super::{missing_decl, missing_fn, CheckInfo, DeclInfo, FnInfo};
 use crate::builtins::Builtin;
@@ -60,6 +60,12 @@ pub(super) struct Checker {
     pub(super) deferred: HashMap<FnId, Vec<Scope>>,
     /// The embedder's host functions (`check_with`); empty for plain `check`.
     pub(super) env: super::Env,
+    /// Indexed by FnId: the captured variables each function needs (see
+    /// [`FnInfo::captures`]), from its own body and the functions nested in it.
+    captures: Vec<BTreeSet<DeclId>>,
+    /// `(h, g)`: the body of function `h` refers to named function `g`, so `h` needs
+    /// what `g` captures (completed in `finish`).
+    fn_refs: Vec<(FnId, FnId)>,
 }
 
 impl Checker {
@@ -82,6 +88,8 @@ impl Checker {
             },
             deferred: HashMap::new(),
             env: super::Env::default(),
+            captures: vec![BTreeSet::new(); fn_count as usize],
+            fn_refs: Vec::new(),
         }
     }
 
@@ -103,17 +111,23 @@ impl Checker {
             self.errors.dedup();
             return Err(self.errors);
         }
+        self.propagate_captures();
         let decls = self
             .decls
             .into_iter()
             .enumerate()
             .map(|(i, d)| d.unwrap_or_else(|| missing_decl(i as DeclId)))
             .collect();
+        let mut captures = std::mem::take(&mut self.captures).into_iter();
         let fns = self
             .fns
             .into_iter()
             .enumerate()
-            .map(|(i, f)| f.unwrap_or_else(|| missing_fn(i as FnId)))
+            .map(|(i, f)| {
+                let mut info = f.unwrap_or_else(|| missing_fn(i as FnId));
+                info.captures = captures.next().unwrap_or_default().into_iter().collect();
+                info
+            })
             .collect();
         Ok(CheckInfo { decls, fns })
     }
@@ -164,6 +178,8 @@ impl Checker {
             mutable: matches!(kind, DeclKind::Var | DeclKind::Param),
             global,
             used_by_fn: false,
+            captured: false,
+            owner: self.ctx.id,
             span,
         });
         self.kinds[idx] = kind;
@@ -205,6 +221,12 @@ impl Checker {
 
     /// Records a function's signature and binds its name in the current scope.
     pub(super) fn declare_fn(&mut self, f: &FnDecl) {
+        self.record_fn(f);
+        self.bind(&f.name, f.name_span, Binding::Func(f.id));
+    }
+
+    /// Records a function's signature (a function expression's, or a declaration's).
+    pub(super) fn record_fn(&mut self, f: &FnDecl) {
         let params = f
             .params
             .iter()
@@ -219,9 +241,12 @@ impl Checker {
             name: f.name.clone(),
             ty: Type::func(params, ret),
             parent: self.ctx.id,
+            captures: Vec::new(),
             span: f.name_span,
         });
-        self.bind(&f.name, f.name_span, Binding::Func(f.id));
+        if idx >= self.captures.len() {
+            self.captures.resize(idx + 1, BTreeSet::new());
+        }
     }
 
     pub(super) fn fn_info(&self, id: FnId) -> Option<&FnInfo> {
@@ -266,7 +291,12 @@ impl Checker {
             }
         }
         match found {
-            Some((Binding::Func(f), _, _)) => (Res::Func(f), self.fn_type(f)),
+            Some((Binding::Func(f), _, _)) => {
+                if let Some(h) = self.ctx.id {
+                    self.fn_refs.push((h, f));
+                }
+                (Res::Func(f), self.fn_type(f))
+            }
             Some((Binding::Var(d), true, _)) => {
                 if self.ctx.id.is_some() {
                     if let Some(Some(info)) = self.decls.get_mut(d as usize) {
@@ -275,17 +305,14 @@ impl Checker {
                 }
                 (Res::Global(d), self.decl_type(d))
             }
-            Some((Binding::Var(d), false, owner)) if owner == self.ctx.id => {
+            Some((Binding::Var(d), false, owner)) => {
+                if owner != self.ctx.id {
+                    if let Some(Some(info)) = self.decls.get_mut(d as usize) {
+                        info.captured = true;
+                    }
+                    self.capture(self.ctx.id, d, owner);
+                }
                 (Res::Local(d), self.decl_type(d))
-            }
-            Some((Binding::Var(_), false, _)) => {
-                self.error(
-                    span,
-                    format!(
-                        "closures are not supported: '{name}' is a local of an enclosing scope"
-                    ),
-                );
-                (Res::Unresolved, Type::Unknown)
             }
             None if self.is_host_fn(name) => self.host_res(name),
             None => match Builtin::from_name(name) {
@@ -295,6 +322,55 @@ impl Checker {
                     (Res::Unresolved, Type::Unknown)
                 }
             },
+        }
+    }
+
+    // ----- captures -----
+
+    /// Records that function `from` (and every function between it and `owner`, the
+    /// function declaring variable `decl`) needs `decl`: each of them must hand it on to
+    /// the closures it creates and the functions it calls. Returns whether anything was
+    /// new.
+    fn capture(&mut self, from: Option<FnId>, decl: DeclId, owner: Option<FnId>) -> bool {
+        let mut added = false;
+        let mut at = from;
+        while let Some(f) = at {
+            if Some(f) == owner {
+                break;
+            }
+            if let Some(set) = self.captures.get_mut(f as usize) {
+                added |= set.insert(decl);
+            }
+            at = self.fn_info(f).and_then(|info| info.parent);
+        }
+        added
+    }
+
+    /// Completes the captures: a function referring to a named function needs what that
+    /// function captures (it passes those cells when it calls it or makes its closure),
+    /// through any chain of references, so this runs to a fixed point.
+    fn propagate_captures(&mut self) {
+        let refs = std::mem::take(&mut self.fn_refs);
+        loop {
+            let mut changed = false;
+            for &(h, g) in &refs {
+                let needed: Vec<DeclId> = self
+                    .captures
+                    .get(g as usize)
+                    .map(|set| set.iter().copied().collect())
+                    .unwrap_or_default();
+                for decl in needed {
+                    let owner = self
+                        .decls
+                        .get(decl as usize)
+                        .and_then(|d| d.as_ref())
+                        .and_then(|d| d.owner);
+                    changed |= self.capture(Some(h), decl, owner);
+                }
+            }
+            if !changed {
+                break;
+            }
         }
     }
 }

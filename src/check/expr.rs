@@ -24,6 +24,13 @@ impl Checker {
             ExprKind::Binary(op, l, r) => self.binary(*op, l, r, span),
             ExprKind::Call(callee, args) => self.call(callee, args, span, hint),
             ExprKind::Index(array, index) => self.index(array, index, span),
+            // Its body is checked at the end of the enclosing scope (`body_at_scope_end`).
+            ExprKind::Func(f) => {
+                if self.fn_info(f.id).is_none() {
+                    self.record_fn(f);
+                }
+                self.fn_type(f.id)
+            }
         };
         e.ty = ty.clone();
         ty

@@ -35,6 +35,7 @@
 //! - The only implicit conversions are none at all: `null` is its own type and is not
 //!   compatible with `number`, arrays or functions.
 
+mod bodies;
 mod calls;
 mod checker;
 mod expr;
@@ -76,6 +77,12 @@ pub struct DeclInfo {
     /// True when some function body (at any nesting) reads or writes this global.
     /// The compiler keeps globals that no function touches in fast registers.
     pub used_by_fn: bool,
+    /// True when a function other than the one declaring it refers to it (a capture):
+    /// the variable then lives in a shared cell instead of a plain register.
+    pub captured: bool,
+    /// The function whose frame holds it; None for top-level code (globals and the
+    /// locals of top-level blocks).
+    pub owner: Option<FnId>,
     /// The declared name's span.
     pub span: Span,
 }
@@ -90,6 +97,10 @@ pub struct FnInfo {
     /// The FnId of the enclosing function, None for functions declared at top level
     /// (including inside top-level blocks).
     pub parent: Option<FnId>,
+    /// The variables of enclosing functions (and top-level blocks) it needs, in DeclId
+    /// order: the ones its body refers to, and the ones needed by the functions it
+    /// refers to or contains. A call passes them after the arguments.
+    pub captures: Vec<DeclId>,
     /// The span of the function's name.
     pub span: Span,
 }
@@ -138,6 +149,8 @@ fn missing_decl(id: DeclId) -> DeclInfo {
         mutable: false,
         global: false,
         used_by_fn: false,
+        captured: false,
+        owner: None,
         span: Span::default(),
     }
 }
@@ -149,6 +162,7 @@ fn missing_fn(id: FnId) -> FnInfo {
         name: format!("<fn {id}>"),
         ty: Type::Unknown,
         parent: None,
+        captures: Vec::new(),
         span: Span::default(),
     }
 }

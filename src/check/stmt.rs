@@ -1,5 +1,6 @@
 //! Statements, blocks and function bodies.
 
+use super::bodies;
 use super::checker::{Checker, DeclKind, FnCtx};
 use super::returns::block_returns;
 use super::ty::{compat, is_one_of, numbers_or_strings};
@@ -11,8 +12,21 @@ impl Checker {
     /// Checks a statement list in the current scope, after hoisting its functions.
     pub(super) fn stmts(&mut self, stmts: &mut [Stmt]) {
         self.hoist(stmts);
-        for s in stmts {
+        for s in stmts.iter_mut() {
             self.stmt(s);
+        }
+        bodies::each_fn(stmts, false, &mut |f| self.body_at_scope_end(f));
+    }
+
+    /// Checks the body of a function of the scope being closed, now that all of the
+    /// scope's names are bound; in top-level code, only once all globals are known too
+    /// (see `check_deferred`), with the scopes that enclose it now.
+    fn body_at_scope_end(&mut self, f: &mut FnDecl) {
+        if self.ctx.id.is_none() {
+            let snapshot = self.scopes[1..].to_vec();
+            self.deferred.insert(f.id, snapshot);
+        } else {
+            self.check_fn(f);
         }
     }
 
@@ -120,16 +134,10 @@ impl Checker {
         self.declare_var(decl, name, name_span, ty, kind);
     }
 
+    /// A function declaration: its body is checked at the end of its scope.
     fn fn_stmt(&mut self, f: &mut FnDecl) {
         if self.fn_info(f.id).is_none() {
             self.declare_fn(f);
-        }
-        if self.ctx.id.is_none() {
-            // Checked once all globals are known (see `check_deferred`).
-            let snapshot = self.scopes[1..].to_vec();
-            self.deferred.insert(f.id, snapshot);
-        } else {
-            self.check_fn(f);
         }
     }
 
@@ -151,17 +159,19 @@ impl Checker {
         step: Option<&mut Stmt>,
         body: &mut Block,
     ) {
+        let (mut init, mut cond, mut step) = (init, cond, step);
         self.push_scope();
-        if let Some(init) = init {
+        if let Some(init) = init.as_deref_mut() {
             self.stmt(init);
         }
-        if let Some(cond) = cond {
+        if let Some(cond) = cond.as_deref_mut() {
             self.condition(cond);
         }
-        if let Some(step) = step {
+        if let Some(step) = step.as_deref_mut() {
             self.stmt(step);
         }
         self.loop_body(body);
+        bodies::for_header(init, cond, step, &mut |f| self.body_at_scope_end(f));
         self.pop_scope();
     }
 
@@ -379,10 +389,14 @@ impl Checker {
         self.pop_scope();
         let ret = &self.ctx.ret;
         if !is_one_of(ret, &[Type::Void]) && !block_returns(&f.body) {
-            let msg = format!(
-                "function '{}' must return a value of type {ret} on every path",
-                f.name
-            );
+            let msg = if f.name.is_empty() {
+                format!("function expression must return a value of type {ret} on every path")
+            } else {
+                format!(
+                    "function '{}' must return a value of type {ret} on every path",
+                    f.name
+                )
+            };
             self.error(f.name_span, msg);
         }
         self.ctx = outer;
@@ -391,38 +405,12 @@ impl Checker {
     /// Checks the bodies of the functions declared in top-level code (at any depth of
     /// top-level blocks and loops), each with the scopes that enclosed its declaration.
     pub(super) fn check_deferred(&mut self, stmts: &mut [Stmt]) {
-        for s in stmts {
-            match s {
-                Stmt::Fn(f) => {
-                    let snapshot = self.deferred.remove(&f.id).unwrap_or_default();
-                    self.scopes.truncate(1);
-                    self.scopes.extend(snapshot);
-                    self.check_fn(f);
-                    self.scopes.truncate(1);
-                }
-                Stmt::Block(b) => self.check_deferred(&mut b.stmts),
-                Stmt::If { then, els, .. } => {
-                    self.check_deferred(&mut then.stmts);
-                    if let Some(els) = els {
-                        self.check_deferred(std::slice::from_mut(&mut **els));
-                    }
-                }
-                Stmt::While { body, .. } | Stmt::ForIn { body, .. } => {
-                    self.check_deferred(&mut body.stmts)
-                }
-                Stmt::For {
-                    init, step, body, ..
-                } => {
-                    if let Some(init) = init {
-                        self.check_deferred(std::slice::from_mut(&mut **init));
-                    }
-                    if let Some(step) = step {
-                        self.check_deferred(std::slice::from_mut(&mut **step));
-                    }
-                    self.check_deferred(&mut body.stmts);
-                }
-                _ => {}
-            }
-        }
+        bodies::each_fn(stmts, true, &mut |f| {
+            let snapshot = self.deferred.remove(&f.id).unwrap_or_default();
+            self.scopes.truncate(1);
+            self.scopes.extend(snapshot);
+            self.check_fn(f);
+            self.scopes.truncate(1);
+        });
     }
 }

@@ -72,6 +72,10 @@ impl FuncIdx {
         }
         Ok(FuncIdx(id as u16))
     }
+
+    pub(super) fn id(self) -> FnId {
+        self.0 as FnId
+    }
 }
 
 /// A prelude function's index in the native table (`native` operands).

@@ -5,7 +5,8 @@
 //! - [`Compiler::push_expr`] writes it into a new register on top of the temporaries;
 //! - [`Compiler::any_expr`] returns any register holding it: a local variable's own
 //!   register needs no instruction at all (within one expression no local can change:
-//!   assignments are statements and functions cannot reach their caller's locals).
+//!   assignments are statements, and a function can reach only captured locals, which
+//!   live in cells and are read into a temporary).
 
 use super::emit::{FuncIdx, JumpSite, NativeIdx, Reg};
 use super::{Compiler, FnState, Place};
@@ -154,10 +155,12 @@ impl Compiler<'_> {
                     Place::Global(slot) => {
                         f.emit_get_global(dst, slot, span);
                     }
+                    Place::Cell(cell) => {
+                        let name = f.string_const(&name.name, span)?;
+                        f.emit_get_cell(dst, cell, name, span);
+                    }
                 },
-                Res::Func(id) => {
-                    f.emit_load_fn(dst, FuncIdx::new(id, span)?, span);
-                }
+                Res::Func(id) => self.function_value(f, id, dst, span)?,
                 Res::Builtin(b) => {
                     let n = self.native(b);
                     f.emit_load_native(dst, n, span);
@@ -167,6 +170,10 @@ impl Compiler<'_> {
                 }
                 Res::Unresolved => unreachable!("the checker resolves every name"),
             },
+            ExprKind::Func(decl) => {
+                self.function(decl)?;
+                self.function_value(f, decl.id, dst, span)?;
+            }
             ExprKind::Array(items) => {
                 // Only a hint: a longer literal grows the array as it is filled.
                 let capacity = u32::try_from(items.len()).unwrap_or(u32::MAX);
@@ -534,6 +541,12 @@ impl Compiler<'_> {
         self.call_with(f, callee, args, span)
     }
 
+    /// Whether user function `id` captures variables (then it is called with its cells,
+    /// and used as a value through a closure).
+    fn captures(&self, id: u32) -> bool {
+        !self.info.fns[id as usize].captures.is_empty()
+    }
+
     /// A call of `callee` after evaluating `args` from a new register `base` on,
     /// which then holds the result.
     fn call_with(
@@ -547,6 +560,11 @@ impl Compiler<'_> {
         f.free_reg = base.index();
         for arg in args {
             self.push_expr(f, arg)?;
+        }
+        // A named function that captures variables gets their cells after the
+        // arguments: the caller has them, so a direct call makes no closure.
+        if let Callee::User(func) = callee {
+            self.push_cells(f, func.id(), span)?;
         }
         f.free_above(base);
         // Each argument took a register, so the register limit comes first.
@@ -707,7 +725,9 @@ impl Compiler<'_> {
     fn callback(&mut self, f: &mut FnState, e: &Expr) -> Result<Callee> {
         if let ExprKind::Var(name) = &e.kind {
             match name.res {
-                Res::Func(id) => return Ok(Callee::User(FuncIdx::new(id, e.span)?)),
+                Res::Func(id) if !self.captures(id) => {
+                    return Ok(Callee::User(FuncIdx::new(id, e.span)?))
+                }
                 Res::Builtin(b) => return Ok(Callee::Native(self.native(b))),
                 _ => {}
             }

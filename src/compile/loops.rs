@@ -35,17 +35,20 @@ enum Limit {
 }
 
 impl Compiler<'_> {
-    /// `while (cond) body` (`step` None) and `for (...; cond; step) body`.
+    /// `while (cond) body` (`step` None) and `for (...; cond; step) body`. `fresh` is
+    /// the cell of a captured `for` header variable: each iteration gets a copy, made
+    /// before the step (LANGUAGE.md: the step runs on the next iteration's copy).
     pub(super) fn loop_stmt(
         &mut self,
         f: &mut FnState,
         cond: Option<&Expr>,
         step: Option<&Stmt>,
         body: &Block,
+        fresh: Option<Reg>,
         span: Span,
     ) -> Result {
         let hoisted_before = self.hoisted.len();
-        let result = self.loop_parts(f, cond, step, body, span);
+        let result = self.loop_parts(f, cond, step, body, fresh, span);
         self.hoisted.truncate(hoisted_before);
         result
     }
@@ -56,6 +59,7 @@ impl Compiler<'_> {
         cond: Option<&Expr>,
         step: Option<&Stmt>,
         body: &Block,
+        fresh: Option<Reg>,
         span: Span,
     ) -> Result {
         let always = cond.is_none_or(|c| matches!(c.kind, ExprKind::Bool(true)));
@@ -71,7 +75,7 @@ impl Compiler<'_> {
                     _ => (&body.stmts[..], step),
                 };
                 if let Some(fused) = step.and_then(|s| self.fused_step(cond, s)) {
-                    return self.rotated_loop(f, cond, stmts, fused, span);
+                    return self.rotated_loop(f, cond, stmts, fused, fresh, span);
                 }
             }
         }
@@ -80,6 +84,9 @@ impl Compiler<'_> {
         let lp = self.loop_body(f, &body.stmts)?;
         let continue_target = f.here();
         f.patch_all(lp.continues, continue_target)?;
+        if let Some(cell) = fresh {
+            f.emit_fresh_cell(cell, span);
+        }
         if let Some(step) = step {
             self.stmt(f, step)?;
         }
@@ -120,6 +127,7 @@ impl Compiler<'_> {
         cond: &Expr,
         stmts: &[Stmt],
         fused: FusedStep,
+        fresh: Option<Reg>,
         span: Span,
     ) -> Result {
         let exits = self.cond_jump(f, cond, false)?;
@@ -127,6 +135,9 @@ impl Compiler<'_> {
         let lp = self.loop_body(f, stmts)?;
         let continue_target = f.here();
         f.patch_all(lp.continues, continue_target)?;
+        if let Some(cell) = fresh {
+            f.emit_fresh_cell(cell, span);
+        }
         let (counter, step) = (fused.counter, fused.step);
         let back = match (fused.op, fused.limit) {
             (BinOp::Lt, Limit::Reg(limit)) => f.emit_loop_lt(counter, step, limit, span),
@@ -207,7 +218,7 @@ impl Compiler<'_> {
     fn local_register(&self, decl: DeclId) -> Option<Reg> {
         match self.places[decl as usize]? {
             Place::Reg(reg) => Some(reg),
-            Place::Global(_) => None,
+            Place::Global(_) | Place::Cell(_) => None,
         }
     }
 
@@ -294,7 +305,8 @@ fn decl_of(name: &Name) -> Option<DeclId> {
 }
 
 /// Variables that `stmts` assign (directly, or in nested statements; nested functions
-/// cannot assign the enclosing function's locals, so they are skipped).
+/// are skipped: the locals they can assign are captured ones, which live in cells and
+/// are never loop invariants).
 fn assigned_variables(stmts: &[Stmt], out: &mut Vec<DeclId>) {
     for stmt in stmts {
         match stmt {

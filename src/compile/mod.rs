@@ -22,7 +22,7 @@ use crate::bytecode::{Function, Module};
 use crate::check::CheckInfo;
 use crate::diag::CompileError;
 use crate::span::Span;
-use crate::syntax::ast::{DeclId, Expr, FnDecl, Program, Stmt};
+use crate::syntax::ast::{DeclId, Expr, FnDecl, FnId, Program, Stmt};
 use crate::vm::value::{Str, Value};
 use emit::{ConstIdx, FuncIdx, GlobalSlot, JumpSite, NativeIdx, Reg};
 
@@ -50,6 +50,8 @@ impl Default for CompileOptions {
 enum Place {
     Reg(Reg),
     Global(GlobalSlot),
+    /// A captured variable: the register holds its cell (`get_cell`, `set_cell`).
+    Cell(Reg),
 }
 
 /// Compiles a checked program.
@@ -197,14 +199,47 @@ impl FnState {
 
 impl Compiler<'_> {
     /// Compiles a function declaration into `self.functions[id]`.
+    ///
+    /// Its registers: the parameters, then the cells of its captures (which a call
+    /// passes after the arguments), then locals and temporaries. A captured parameter is
+    /// moved into a cell of its own on entry.
     fn function(&mut self, decl: &FnDecl) -> Result<(), CompileError> {
         FuncIdx::new(decl.id, decl.name_span)?;
-        let mut f = FnState::new(decl.name.clone(), decl.name_span);
+        // A function expression is `<fn>` in traces and profiles (and prints so).
+        let name = if decl.name.is_empty() {
+            "<fn>".to_string()
+        } else {
+            decl.name.clone()
+        };
+        let mut f = FnState::new(name, decl.name_span);
         for param in &decl.params {
             let reg = f.alloc(param.span)?;
             self.places[param.decl as usize] = Some(Place::Reg(reg));
         }
-        self.block_body(&mut f, &decl.body.stmts, false)?;
+        // While this body compiles, its captures are its own registers; the enclosing
+        // function's places come back after.
+        let info = self.info;
+        let captures = &info.fns[decl.id as usize].captures;
+        let mut outer_places = Vec::with_capacity(captures.len());
+        for &capture in captures {
+            let reg = f.alloc(decl.span)?;
+            outer_places.push((capture, self.places[capture as usize]));
+            self.places[capture as usize] = Some(Place::Cell(reg));
+        }
+        for param in &decl.params {
+            if let (true, Some(Place::Reg(reg))) = (
+                info.decls[param.decl as usize].captured,
+                self.places[param.decl as usize],
+            ) {
+                f.emit_new_cell(reg, reg, param.span);
+                self.places[param.decl as usize] = Some(Place::Cell(reg));
+            }
+        }
+        let body = self.block_body(&mut f, &decl.body.stmts, false);
+        for (capture, place) in outer_places {
+            self.places[capture as usize] = place;
+        }
+        body?;
         // Reached only by void functions (the checker proved the others return).
         f.emit_ret_void(decl.body.span);
         // At most MAX_REGISTERS: every parameter got a register.
@@ -220,6 +255,43 @@ impl Compiler<'_> {
         let info = &self.info.decls[decl as usize];
         !info.global
             || (self.places[decl as usize].is_none() && f.free_reg < SCRIPT_VARIABLE_REGISTERS)
+    }
+
+    /// `R[dst] :=` user function `id` as a value: a closure of the cells it captures, if
+    /// it captures any.
+    fn function_value(
+        &mut self,
+        f: &mut FnState,
+        id: FnId,
+        dst: Reg,
+        span: Span,
+    ) -> Result<(), CompileError> {
+        let func = FuncIdx::new(id, span)?;
+        let captures = &self.info.fns[id as usize].captures;
+        if captures.is_empty() {
+            f.emit_load_fn(dst, func, span);
+            return Ok(());
+        }
+        let mark = f.free_reg;
+        let base = f.top();
+        self.push_cells(f, id, span)?;
+        // At most MAX_REGISTERS cells: each took a register.
+        f.emit_make_closure(dst, func, base, captures.len() as u8, span);
+        f.free_reg = mark;
+        Ok(())
+    }
+
+    /// Copies the cells that user function `id` captures into new registers on top, in
+    /// its capture order (what a call passes after the arguments).
+    fn push_cells(&mut self, f: &mut FnState, id: FnId, span: Span) -> Result<(), CompileError> {
+        for &capture in &self.info.fns[id as usize].captures {
+            let Some(Place::Cell(cell)) = self.places[capture as usize] else {
+                unreachable!("a captured variable has a cell wherever it can be captured")
+            };
+            let reg = f.alloc(span)?;
+            f.emit_mov(reg, cell, span);
+        }
+        Ok(())
     }
 
     /// Allocates the global slot of `decl`.
@@ -251,12 +323,25 @@ impl Compiler<'_> {
         stmts: &[Stmt],
         top_level: bool,
     ) -> Result<(), CompileError> {
+        let mark = f.free_reg;
+        // The cells of the block's captured variables exist from its start: a hoisted
+        // function (or a closure made earlier in the block) may use one before its
+        // declaration runs, which `get_cell` reports. In a loop body this makes a fresh
+        // cell per iteration, so each iteration's closures keep their own variables.
+        for stmt in stmts {
+            if let Stmt::Let { decl, span, .. } = stmt {
+                if self.info.decls[*decl as usize].captured {
+                    let reg = f.alloc(*span)?;
+                    f.emit_new_cell_empty(reg, *span);
+                    self.places[*decl as usize] = Some(Place::Cell(reg));
+                }
+            }
+        }
         for stmt in stmts {
             if let Stmt::Fn(decl) = stmt {
                 self.function(decl)?;
             }
         }
-        let mark = f.free_reg;
         for stmt in stmts {
             self.stmt(f, stmt)?;
         }

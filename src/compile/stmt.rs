@@ -3,7 +3,7 @@
 use super::{Compiler, FnState, LoopCx, Place};
 use crate::diag::CompileError;
 use crate::span::Span;
-use crate::syntax::ast::{BinOp, Block, Expr, ExprKind, LValue, Name, Res, Stmt};
+use crate::syntax::ast::{BinOp, Block, DeclId, Expr, ExprKind, LValue, Name, Res, Stmt};
 use crate::types::Type;
 
 type Result<T = ()> = std::result::Result<T, CompileError>;
@@ -15,6 +15,9 @@ impl Compiler<'_> {
             Stmt::Let {
                 decl, init, span, ..
             } => {
+                if self.info.decls[*decl as usize].captured {
+                    return self.captured_let(f, *decl, init, *span);
+                }
                 if self.in_register(f, *decl) {
                     // The register the initializer is evaluated into becomes the
                     // variable's, kept until the end of its block.
@@ -53,7 +56,7 @@ impl Compiler<'_> {
                 cond, then, els, ..
             } => self.if_stmt(f, cond, then, els.as_deref())?,
             Stmt::While { cond, body, span } => {
-                self.loop_stmt(f, Some(cond), None, body, *span)?;
+                self.loop_stmt(f, Some(cond), None, body, None, *span)?;
             }
             Stmt::For {
                 init,
@@ -62,11 +65,17 @@ impl Compiler<'_> {
                 body,
                 span,
             } => {
+                // The loop variable keeps its register for the loop's duration.
+                let mut fresh = None;
                 if let Some(init) = init {
                     self.stmt(f, init)?;
-                    // The loop variable keeps its register for the loop's duration.
+                    if let Stmt::Let { decl, .. } = &**init {
+                        if let Some(Place::Cell(cell)) = self.places[*decl as usize] {
+                            fresh = Some(cell);
+                        }
+                    }
                 }
-                self.loop_stmt(f, cond.as_ref(), step.as_deref(), body, *span)?;
+                self.loop_stmt(f, cond.as_ref(), step.as_deref(), body, fresh, *span)?;
             }
             Stmt::ForIn {
                 decl,
@@ -101,6 +110,22 @@ impl Compiler<'_> {
             Stmt::Block(block) => self.block(f, block)?,
         }
         f.free_reg = mark;
+        Ok(())
+    }
+
+    /// `let x = e` of a captured variable: stores into the cell its block made, or (a
+    /// `for` header's variable) into a new cell in a register kept for the loop.
+    fn captured_let(&mut self, f: &mut FnState, decl: DeclId, init: &Expr, span: Span) -> Result {
+        if let Some(Place::Cell(cell)) = self.places[decl as usize] {
+            let mark = f.free_reg;
+            let value = self.any_expr(f, init)?;
+            f.emit_set_cell(cell, value, span);
+            f.free_reg = mark;
+            return Ok(());
+        }
+        let reg = self.push_expr(f, init)?;
+        f.emit_new_cell(reg, reg, span);
+        self.places[decl as usize] = Some(Place::Cell(reg));
         Ok(())
     }
 
@@ -150,7 +175,12 @@ impl Compiler<'_> {
         let counter = f.alloc(span)?;
         f.emit_load_num(counter, 0.0, span);
         let item = f.alloc(span)?;
-        self.places[decl as usize] = Some(Place::Reg(item));
+        let captured = self.info.decls[decl as usize].captured;
+        self.places[decl as usize] = Some(if captured {
+            Place::Cell(item)
+        } else {
+            Place::Reg(item)
+        });
         // The step sits at the bottom and jumps back into the body while elements
         // remain: one dispatch per iteration for the loop itself.
         let to_step = f.emit_jump(span);
@@ -159,6 +189,10 @@ impl Compiler<'_> {
             breaks: Vec::new(),
             continues: Vec::new(),
         });
+        if captured {
+            // Each iteration's variable is a cell of its own.
+            f.emit_new_cell(item, item, span);
+        }
         self.block(f, body)?;
         let lp = f.loops.pop().expect("pushed above");
         let step = f.here();
@@ -192,6 +226,10 @@ impl Compiler<'_> {
                 Place::Global(slot) => {
                     let reg = self.any_expr(f, value)?;
                     f.emit_set_global(slot, reg, span);
+                }
+                Place::Cell(cell) => {
+                    let reg = self.any_expr(f, value)?;
+                    f.emit_set_cell(cell, reg, span);
                 }
             },
             (LValue::Var(name), Some(op)) => self.compound_var(f, name, op, value, span)?,
@@ -282,6 +320,14 @@ impl Compiler<'_> {
                 f.emit_get_global(cur, slot, span);
                 self.binary_into(f, op, &ty, cur, cur, value, span)?;
                 f.emit_set_global(slot, cur, span);
+                Ok(())
+            }
+            Place::Cell(cell) => {
+                let cur = f.alloc(span)?;
+                let k = f.string_const(&name.name, span)?;
+                f.emit_get_cell(cur, cell, k, span);
+                self.binary_into(f, op, &ty, cur, cur, value, span)?;
+                f.emit_set_cell(cell, cur, span);
                 Ok(())
             }
         }

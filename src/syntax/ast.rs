@@ -76,6 +76,8 @@ pub enum ExprKind {
     Call(Box<Expr>, Vec<Expr>),
     /// `array[index]`, or `map[key]` (the checker tells them apart by the type).
     Index(Box<Expr>, Box<Expr>),
+    /// A function expression `fn (params) -> R { body }` (its `name` is empty).
+    Func(Box<FnDecl>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

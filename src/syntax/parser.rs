@@ -56,6 +56,8 @@ struct Parser<'s> {
     tok: Token,
     /// How many nested constructs enclose the current position.
     depth: u32,
+    /// The deepest `depth` reached since a function expression began (for its height).
+    peak: u32,
     decl_count: DeclId,
     fn_count: u32,
 }
@@ -170,6 +172,7 @@ impl<'s> Parser<'s> {
             lexer,
             tok,
             depth: 0,
+            peak: 0,
             decl_count: 0,
             fn_count: 0,
         })
@@ -265,6 +268,7 @@ impl<'s> Parser<'s> {
             return Err(self.too_deep(self.tok.span));
         }
         self.depth += 1;
+        self.peak = self.peak.max(self.depth);
         Ok(())
     }
 
@@ -764,7 +768,50 @@ impl<'s> Parser<'s> {
 
     /// A primary expression followed by calls and indexing.
     fn postfix(&mut self) -> PResult<Tree<Expr>> {
+        if self.at(&TokenKind::Fn) {
+            // Not followed by calls or indexing (LANGUAGE.md): the call is written
+            // `(fn ... { })(3)`.
+            let f = self.fn_expr()?;
+            if self.at(&TokenKind::LParen) {
+                return Err(CompileError::new(
+                    "a function expression is called only in parentheses: (fn ... { ... })(...)",
+                    self.tok.span,
+                ));
+            }
+            return Ok(f);
+        }
         self.primary().and_then(|target| self.postfix_rest(target))
+    }
+
+    /// A function expression `fn (params) -> R { body }`. Its tree height counts the
+    /// nesting of its body, so the checker and the compiler, which walk into the body
+    /// from the expression, stay within [`MAX_NESTING`] too.
+    fn fn_expr(&mut self) -> PResult<Tree<Expr>> {
+        let start = self.bump()?;
+        let id = self.fn_count;
+        self.fn_count += 1;
+        self.expect(&TokenKind::LParen, "after 'fn' in a function expression")?;
+        let params = self.params()?;
+        if self.eat(&TokenKind::Arrow)?.is_none() {
+            return Err(self.expected("'->' and a return type after the parameters"));
+        }
+        let ret = self.type_ann()?;
+        let (depth, peak) = (self.depth, std::mem::replace(&mut self.peak, self.depth));
+        let body = self.block("before the function body");
+        let height = self.peak - depth + 1;
+        self.peak = self.peak.max(peak);
+        let body = body?;
+        let span = start.to(body.span);
+        let decl = FnDecl {
+            id,
+            name: String::new(),
+            name_span: start,
+            params,
+            ret,
+            body,
+            span,
+        };
+        self.tree(expr(ExprKind::Func(Box::new(decl)), span), height, start)
     }
 
     /// The calls and indexing following `target`.

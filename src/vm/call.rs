@@ -3,6 +3,8 @@
 
 use super::dispatch::{CallHandlers, Cx, Flow, Handlers};
 use super::natives::NATIVES;
+use std::rc::Rc;
+
 use super::value::Value;
 use super::Vm;
 use crate::bytecode::Opcode;
@@ -29,6 +31,25 @@ impl Vm<'_> {
             }
             None => self.fail(cx, "stack overflow".to_string()),
         }
+    }
+
+    /// Enters the closure in `R[callee]`, whose arguments are in `R[base..base+argc]`:
+    /// its cells go into the callee's registers after the arguments, where its body
+    /// reads its captured variables. Out of line, so plain function calls stay small.
+    #[inline(never)]
+    fn enter_closure(&mut self, cx: &mut Cx, callee: u8, base: u8, argc: u8) -> Flow {
+        let Value::Closure(closure) = cx.reg(callee).clone() else {
+            return self.fail(cx, "called value is not a closure".to_string());
+        };
+        let flow = self.enter(cx, closure.func, base, const { Opcode::CallValue.size() });
+        if flow == Flow::Continue {
+            for (i, cell) in closure.cells.iter().enumerate() {
+                // The verifier checked, at `make_closure`, that the function has a
+                // register for every cell after its parameters.
+                cx.set(argc + i as u8, Value::Cell(Rc::clone(cell)));
+            }
+        }
+        flow
     }
 
     /// Calls prelude function `n` on `R[base..base+argc]`, result in `R[base]`.
@@ -83,6 +104,11 @@ impl CallHandlers for Vm<'_> {
                 self.enter(cx, f, base, const { Opcode::CallValue.size() })
             }
             Value::Native(n) => self.call_prelude(cx, n, base, argc),
+            Value::Closure(ref closure)
+                if self.module.functions[closure.func as usize].arity == argc =>
+            {
+                self.enter_closure(cx, callee, base, argc)
+            }
             _ => self.fail(
                 cx,
                 "called value is not a function of this arity".to_string(),

@@ -5,6 +5,7 @@ mod arith;
 mod array;
 mod branch;
 mod call;
+mod closure;
 mod compare;
 pub mod dispatch;
 pub mod heap;

@@ -441,9 +441,28 @@ fn recharge(charged: &std::cell::Cell<usize>, bytes: usize) {
     }
 }
 
+impl Map {
+    /// Moves out the values that hold other values (see [`Value::holds_values`]), for
+    /// dropping them one at a time.
+    pub(super) fn drain_nested(&mut self, into: &mut Vec<Value>) {
+        let table = self.table.get_mut();
+        for entry in table.entries.iter_mut().flatten() {
+            if entry.1.holds_values() {
+                into.push(std::mem::take(&mut entry.1));
+            }
+        }
+    }
+}
+
 impl Drop for Map {
     fn drop(&mut self) {
         heap::release(MAP_OVERHEAD + self.charged.get());
+        let table = self.table.get_mut();
+        if table.iter().any(|(_, value)| value.holds_values()) {
+            let mut nested = Vec::new();
+            self.drain_nested(&mut nested);
+            super::value::dismantle(nested);
+        }
     }
 }
 

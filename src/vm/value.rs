@@ -256,32 +256,131 @@ impl Drop for Array {
     fn drop(&mut self) {
         let items = self.items.get_mut();
         heap::release(Array::footprint(items.capacity()));
-        if items.iter().any(|item| matches!(item, Value::Array(_))) {
+        if items.iter().any(Value::holds_values) {
             dismantle(std::mem::take(items));
         }
     }
 }
 
-/// Drops `items` and the arrays nested in them one at a time, instead of through the
-/// recursive drop glue: verified bytecode can nest arrays a hundred thousand deep
-/// (typed programs cannot: they nest no deeper than their types), and dropping such a
-/// chain took a stack frame per level until the stack overflowed.
+/// A variable that a closure captures: the declaring frame and every closure that
+/// refers to it share it (LANGUAGE.md: captures are by reference). A `Cell`, not a
+/// `RefCell`: reads clone the value out and writes replace it, so no borrow is ever
+/// held and there is no flag to check.
+#[derive(Default)]
+pub struct VarCell {
+    value: Cell<Value>,
+}
+
+impl fmt::Debug for VarCell {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("VarCell").field(&self.get()).finish()
+    }
+}
+
+/// Bytes a captured variable holds in the heap account.
+const VAR_CELL_BYTES: usize = rc_allocation::<VarCell>();
+
+impl VarCell {
+    pub fn new(value: Value) -> VarCell {
+        heap::acquire(VAR_CELL_BYTES);
+        VarCell {
+            value: Cell::new(value),
+        }
+    }
+
+    /// A copy of the value (an `Rc` clone for strings, arrays, maps, closures).
+    #[inline(always)]
+    pub fn get(&self) -> Value {
+        let value = self.value.take();
+        let copy = value.fast_clone();
+        self.value.set(value);
+        copy
+    }
+
+    #[inline(always)]
+    pub fn set(&self, value: Value) {
+        // The old value is dropped after the cell holds the new one.
+        drop(self.value.replace(value));
+    }
+}
+
+impl Drop for VarCell {
+    fn drop(&mut self) {
+        heap::release(VAR_CELL_BYTES);
+        if self.value.get_mut().holds_values() {
+            dismantle(vec![self.value.take()]);
+        }
+    }
+}
+
+/// A function value with the variables it captured: user function `func` and one cell
+/// per entry of its capture list (in that order; a call copies them into the
+/// registers after the arguments).
+#[derive(Debug)]
+pub struct Closure {
+    pub func: u32,
+    pub cells: Box<[Rc<VarCell>]>,
+}
+
+impl Closure {
+    pub fn new(func: u32, cells: Box<[Rc<VarCell>]>) -> Closure {
+        heap::acquire(Closure::footprint(cells.len()));
+        Closure { func, cells }
+    }
+
+    fn footprint(cells: usize) -> usize {
+        rc_allocation::<Closure>() + cells * size_of::<Rc<VarCell>>()
+    }
+}
+
+impl Drop for Closure {
+    fn drop(&mut self) {
+        heap::release(Closure::footprint(self.cells.len()));
+        if !self.cells.is_empty() {
+            let cells = std::mem::take(&mut self.cells);
+            dismantle(cells.into_vec().into_iter().map(Value::Cell).collect());
+        }
+    }
+}
+
+/// Drops `items` and the values nested in them one at a time, instead of through the
+/// recursive drop glue: verified bytecode can nest arrays a hundred thousand deep, and
+/// closures chain through their captured variables as deep as a loop makes them (each
+/// closure capturing the previous one); dropping such a chain took a stack frame per
+/// level until the stack overflowed.
 #[cold]
 #[inline(never)]
-fn dismantle(mut pending: Vec<Value>) {
+pub(super) fn dismantle(mut pending: Vec<Value>) {
     while let Some(item) = pending.pop() {
-        let Value::Array(array) = item else {
-            continue;
-        };
-        // The last reference: move the arrays it holds out before it is dropped, so
-        // that its own drop finds none; its other elements are dropped here.
-        if let Some(array) = Rc::into_inner(array) {
-            let mut items = array.items.borrow_mut();
-            for item in items.drain(..) {
-                if matches!(item, Value::Array(_)) {
-                    pending.push(item);
+        // The last reference: move the nested values it holds out before it is dropped,
+        // so that its own drop finds none; its other contents are dropped here.
+        match item {
+            Value::Array(array) => {
+                if let Some(array) = Rc::into_inner(array) {
+                    let mut items = array.items.borrow_mut();
+                    pending.extend(items.drain(..).filter(Value::holds_values));
                 }
             }
+            Value::Map(map) => {
+                if let Some(mut map) = Rc::into_inner(map) {
+                    map.drain_nested(&mut pending);
+                }
+            }
+            Value::Cell(cell) => {
+                if let Some(cell) = Rc::into_inner(cell) {
+                    let value = cell.value.take();
+                    if value.holds_values() {
+                        pending.push(value);
+                    }
+                }
+            }
+            Value::Closure(closure) => {
+                if let Some(mut closure) = Rc::into_inner(closure) {
+                    let cells = std::mem::take(&mut closure.cells);
+                    pending.extend(cells.into_vec().into_iter().map(Value::Cell));
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -303,6 +402,11 @@ pub enum Value {
     Map(Rc<Map>),
     /// A user function, by index into the module's functions.
     Func(u32),
+    /// A user function with the variables it captured.
+    Closure(Rc<Closure>),
+    /// A captured variable's cell, in a register of the frame declaring it or of a
+    /// closure using it (never a value a program sees).
+    Cell(Rc<VarCell>),
     /// A prelude function, by index into the native table.
     Native(u32),
     /// A global slot that neither its declaration nor a write has set yet.
@@ -328,6 +432,16 @@ impl Value {
         Value::Array(Rc::new(Array::new(items)))
     }
 
+    /// Whether dropping this value may drop other values it holds (arrays, maps,
+    /// closures and cells): those are dropped through [`dismantle`].
+    #[inline]
+    pub fn holds_values(&self) -> bool {
+        matches!(
+            self,
+            Value::Array(_) | Value::Map(_) | Value::Closure(_) | Value::Cell(_)
+        )
+    }
+
     pub fn map(capacity: usize) -> Value {
         Value::Map(Rc::new(Map::with_capacity(capacity)))
     }
@@ -343,6 +457,7 @@ impl Value {
             (Value::Array(a), Value::Array(b)) => Rc::ptr_eq(a, b),
             (Value::Map(a), Value::Map(b)) => Rc::ptr_eq(a, b),
             (Value::Func(a), Value::Func(b)) => a == b,
+            (Value::Closure(a), Value::Closure(b)) => Rc::ptr_eq(a, b),
             (Value::Native(a), Value::Native(b)) => a == b,
             _ => false,
         }
@@ -370,14 +485,18 @@ impl Printer<'_> {
     /// The name of a function value.
     pub fn function_name(&self, value: &Value) -> &str {
         match value {
-            Value::Func(f) => self
-                .module
-                .functions
-                .get(*f as usize)
-                .map_or("?", |f| &f.name),
+            Value::Func(f) => self.user_function_name(*f),
+            Value::Closure(closure) => self.user_function_name(closure.func),
             Value::Native(n) => NATIVES.get(*n as usize).map_or("?", |(b, _)| b.name()),
             _ => "",
         }
+    }
+
+    fn user_function_name(&self, f: u32) -> &str {
+        self.module
+            .functions
+            .get(f as usize)
+            .map_or("?", |f| &f.name)
     }
 
     /// Appends the text of `value` to `out`; false if it stopped because the text grew
@@ -426,11 +545,18 @@ impl Printer<'_> {
                 out.push(']');
                 path.pop();
             }
-            Value::Func(_) | Value::Native(_) => {
-                out.push_str("<fn ");
-                out.push_str(self.function_name(value));
+            Value::Func(_) | Value::Native(_) | Value::Closure(_) => {
+                // A function expression has no name (the compiler calls it `<fn>`):
+                // it prints as `<fn>`.
+                let name = self.function_name(value);
+                out.push_str("<fn");
+                if !name.is_empty() && !name.starts_with('<') {
+                    out.push(' ');
+                    out.push_str(name);
+                }
                 out.push('>');
             }
+            Value::Cell(cell) => return self.write_nested(out, &cell.get(), quoted, path, limit),
             Value::Uninit => out.push_str("<uninitialized>"),
         }
         out.len() <= limit

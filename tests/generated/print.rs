@@ -6,7 +6,8 @@
 //! - functions see the globals declared first ("shared" globals), the globals declared
 //!   later among the top-level statements ("late": reading one before its declaration
 //!   ran is a runtime error) and their own locals; a nested function sees the globals
-//!   that no enclosing local shadows (it cannot capture locals); no function uses a
+//!   that no enclosing local shadows (no later declaration of its block may take their
+//!   names: its body sees the whole block); no function uses a
 //!   global holding functions (main code may have stored any function there, and
 //!   calling it could close a cycle of calls);
 //! - top-level function `i` only calls (or takes as a value) functions `j < i`, so the
@@ -96,6 +97,10 @@ struct Func {
 struct Scope {
     vars: Vec<Var>,
     fns: Vec<Func>,
+    /// Names a later declaration in this scope must not take: globals that a function
+    /// declared here uses (a function body sees its whole block, so such a local would
+    /// become the one it refers to, captured, with another type).
+    reserved: HashSet<String>,
 }
 
 /// Where the printer is.
@@ -292,11 +297,10 @@ impl Printer {
     /// already has it.
     fn new_name(&mut self, pick: u8) -> String {
         let name = POOL[pick as usize % POOL.len()];
-        let taken = self
-            .cx
-            .scopes
-            .last()
-            .is_some_and(|s| s.vars.iter().any(|v| v.name == name));
+        let taken =
+            self.cx.scopes.last().is_some_and(|s| {
+                s.vars.iter().any(|v| v.name == name) || s.reserved.contains(name)
+            });
         if taken {
             self.fresh("v")
         } else {
@@ -812,6 +816,9 @@ impl Printer {
                     .cloned()
                     .collect();
                 let bound = self.cx.fn_bound;
+                if let Some(scope) = self.cx.scopes.last_mut() {
+                    scope.reserved.extend(shared.iter().map(|v| v.name.clone()));
+                }
                 self.function(f, &name, None, bound, shared);
                 let func = Func {
                     name,
@@ -955,7 +962,7 @@ impl Printer {
             scopes: vec![
                 Scope {
                     vars: shared,
-                    fns: Vec::new(),
+                    ..Scope::default()
                 },
                 scope,
                 Scope::default(),
