@@ -431,6 +431,7 @@ fn capture_result(program: &mut Program, info: &mut CheckInfo) -> Option<DeclId>
         global: true,
         used_by_fn: true,
         captured: false,
+        by_value: false,
         owner: None,
         span,
     });

@@ -66,6 +66,12 @@ pub(super) struct Checker {
     /// `(h, g)`: the body of function `h` refers to named function `g`, so `h` needs
     /// what `g` captures (completed in `finish`).
     fn_refs: Vec<(FnId, FnId)>,
+    /// Indexed by DeclId: assignments to the variable (besides its initialization and
+    /// the step of a `for` header it declares).
+    writes: Vec<u32>,
+    /// Indexed by DeclId: where the `let`/`var` statement declaring it ends (`None`:
+    /// a parameter or a `for in` variable, set before any code of its scope runs).
+    let_ends: Vec<Option<u32>>,
 }
 
 impl Checker {
@@ -90,6 +96,8 @@ impl Checker {
             env: super::Env::default(),
             captures: vec![BTreeSet::new(); fn_count as usize],
             fn_refs: Vec::new(),
+            writes: vec![0; decl_count as usize],
+            let_ends: vec![None; decl_count as usize],
         }
     }
 
@@ -112,11 +120,16 @@ impl Checker {
             return Err(self.errors);
         }
         self.propagate_captures();
+        let copyable = self.copyable_captures();
         let decls = self
             .decls
             .into_iter()
             .enumerate()
-            .map(|(i, d)| d.unwrap_or_else(|| missing_decl(i as DeclId)))
+            .map(|(i, d)| {
+                let mut info = d.unwrap_or_else(|| missing_decl(i as DeclId));
+                info.by_value = info.captured && copyable.get(i).copied().unwrap_or(false);
+                info
+            })
             .collect();
         let mut captures = std::mem::take(&mut self.captures).into_iter();
         let fns = self
@@ -179,9 +192,14 @@ impl Checker {
             global,
             used_by_fn: false,
             captured: false,
+            by_value: false,
             owner: self.ctx.id,
             span,
         });
+        if idx >= self.writes.len() {
+            self.writes.resize(idx + 1, 0);
+            self.let_ends.resize(idx + 1, None);
+        }
         self.kinds[idx] = kind;
         self.bind(name, span, Binding::Var(id));
     }
@@ -326,6 +344,58 @@ impl Checker {
     }
 
     // ----- captures -----
+
+    /// Records an assignment to variable `decl`.
+    pub(super) fn assigned(&mut self, decl: DeclId) {
+        if let Some(n) = self.writes.get_mut(decl as usize) {
+            *n += 1;
+        }
+    }
+
+    pub(super) fn writes(&self, decl: DeclId) -> u32 {
+        self.writes.get(decl as usize).copied().unwrap_or(0)
+    }
+
+    /// Takes back the assignments to `decl` made since it had `before` of them.
+    pub(super) fn forget_writes(&mut self, decl: DeclId, before: u32) {
+        if let Some(n) = self.writes.get_mut(decl as usize) {
+            *n = before;
+        }
+    }
+
+    /// Records that `decl` was declared by a `let`/`var` statement ending at `end`.
+    pub(super) fn declared_by_let(&mut self, decl: DeclId, end: u32) {
+        if let Some(at) = self.let_ends.get_mut(decl as usize) {
+            *at = Some(end);
+        }
+    }
+
+    /// Indexed by DeclId: whether closures may capture the variable by copying its
+    /// value, which then stays a plain register with no cell. That is when nothing can
+    /// tell a copy from a shared cell: no assignment after its initialization, and no
+    /// capturing function that could run before it is set (for a `let`/`var`: only
+    /// function expressions written after the statement; hoisted named functions
+    /// could be called earlier).
+    fn copyable_captures(&self) -> Vec<bool> {
+        let mut copyable: Vec<bool> = self.writes.iter().map(|&n| n == 0).collect();
+        for (f, captures) in self.captures.iter().enumerate() {
+            let Some(info) = self.fn_info(f as FnId) else {
+                continue;
+            };
+            for &decl in captures {
+                let Some(&Some(end)) = self.let_ends.get(decl as usize) else {
+                    continue;
+                };
+                let after = info.name.is_empty() && info.span.start >= end;
+                if !after {
+                    if let Some(c) = copyable.get_mut(decl as usize) {
+                        *c = false;
+                    }
+                }
+            }
+        }
+        copyable
+    }
 
     /// Records that function `from` (and every function between it and `owner`, the
     /// function declaring variable `decl`) needs `decl`: each of them must hand it on to

@@ -80,6 +80,9 @@ pub struct DeclInfo {
     /// True when a function other than the one declaring it refers to it (a capture):
     /// the variable then lives in a shared cell instead of a plain register.
     pub captured: bool,
+    /// Captured, but closures may take a copy of its value (see the checker's
+    /// `copyable_captures`): it stays a plain register and needs no cell.
+    pub by_value: bool,
     /// The function whose frame holds it; None for top-level code (globals and the
     /// locals of top-level blocks).
     pub owner: Option<FnId>,
@@ -150,6 +153,7 @@ fn missing_decl(id: DeclId) -> DeclInfo {
         global: false,
         used_by_fn: false,
         captured: false,
+        by_value: false,
         owner: None,
         span: Span::default(),
     }

@@ -55,8 +55,11 @@ impl Checker {
                 name_span,
                 ann,
                 init,
-                ..
-            } => self.let_stmt(*decl, *mutable, name, *name_span, ann.as_ref(), init),
+                span,
+            } => {
+                self.let_stmt(*decl, *mutable, name, *name_span, ann.as_ref(), init);
+                self.declared_by_let(*decl, span.end);
+            }
             Stmt::Fn(f) => self.fn_stmt(f),
             Stmt::Expr(e) => {
                 self.expr(e, None);
@@ -168,7 +171,21 @@ impl Checker {
             self.condition(cond);
         }
         if let Some(step) = step.as_deref_mut() {
+            // The step of a header variable runs on the next iteration's copy, so
+            // closures of an iteration never see it: it does not count as a write,
+            // unless the step itself makes a closure.
+            let header = match init.as_deref() {
+                Some(Stmt::Let { decl, .. }) => Some((*decl, self.writes(*decl))),
+                _ => None,
+            };
             self.stmt(step);
+            let mut makes_closure = false;
+            bodies::each_fn(std::slice::from_mut(step), false, &mut |_| {
+                makes_closure = true
+            });
+            if let (Some((decl, writes)), false) = (header, makes_closure) {
+                self.forget_writes(decl, writes);
+            }
         }
         self.loop_body(body);
         bodies::for_header(init, cond, step, &mut |f| self.body_at_scope_end(f));
@@ -278,6 +295,7 @@ impl Checker {
                 Type::Unknown
             }
             Res::Local(d) | Res::Global(d) => {
+                self.assigned(d);
                 match self.decl_kind(d) {
                     DeclKind::Let => self.error(
                         target.span,

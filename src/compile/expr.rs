@@ -561,10 +561,10 @@ impl Compiler<'_> {
         for arg in args {
             self.push_expr(f, arg)?;
         }
-        // A named function that captures variables gets their cells after the
-        // arguments: the caller has them, so a direct call makes no closure.
+        // A named function that captures variables gets them after the arguments:
+        // the caller has them, so a direct call makes no closure.
         if let Callee::User(func) = callee {
-            self.push_cells(f, func.id(), span)?;
+            self.push_captures(f, func.id(), span)?;
         }
         f.free_above(base);
         // Each argument took a register, so the register limit comes first.

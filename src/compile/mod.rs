@@ -200,9 +200,9 @@ impl FnState {
 impl Compiler<'_> {
     /// Compiles a function declaration into `self.functions[id]`.
     ///
-    /// Its registers: the parameters, then the cells of its captures (which a call
-    /// passes after the arguments), then locals and temporaries. A captured parameter is
-    /// moved into a cell of its own on entry.
+    /// Its registers: the parameters, then its captures (cells, or values of variables
+    /// captured by value, which a call passes after the arguments), then locals and
+    /// temporaries. A parameter captured in a cell is moved into it on entry.
     fn function(&mut self, decl: &FnDecl) -> Result<(), CompileError> {
         FuncIdx::new(decl.id, decl.name_span)?;
         // A function expression is `<fn>` in traces and profiles (and prints so).
@@ -224,13 +224,16 @@ impl Compiler<'_> {
         for &capture in captures {
             let reg = f.alloc(decl.span)?;
             outer_places.push((capture, self.places[capture as usize]));
-            self.places[capture as usize] = Some(Place::Cell(reg));
+            self.places[capture as usize] = Some(if self.in_cell(capture) {
+                Place::Cell(reg)
+            } else {
+                Place::Reg(reg)
+            });
         }
         for param in &decl.params {
-            if let (true, Some(Place::Reg(reg))) = (
-                info.decls[param.decl as usize].captured,
-                self.places[param.decl as usize],
-            ) {
+            if let (true, Some(Place::Reg(reg))) =
+                (self.in_cell(param.decl), self.places[param.decl as usize])
+            {
                 f.emit_new_cell(reg, reg, param.span);
                 self.places[param.decl as usize] = Some(Place::Cell(reg));
             }
@@ -257,8 +260,8 @@ impl Compiler<'_> {
             || (self.places[decl as usize].is_none() && f.free_reg < SCRIPT_VARIABLE_REGISTERS)
     }
 
-    /// `R[dst] :=` user function `id` as a value: a closure of the cells it captures, if
-    /// it captures any.
+    /// `R[dst] :=` user function `id` as a value: a closure of what it captures, if it
+    /// captures anything.
     fn function_value(
         &mut self,
         f: &mut FnState,
@@ -274,24 +277,32 @@ impl Compiler<'_> {
         }
         let mark = f.free_reg;
         let base = f.top();
-        self.push_cells(f, id, span)?;
+        self.push_captures(f, id, span)?;
         // At most MAX_REGISTERS cells: each took a register.
         f.emit_make_closure(dst, func, base, captures.len() as u8, span);
         f.free_reg = mark;
         Ok(())
     }
 
-    /// Copies the cells that user function `id` captures into new registers on top, in
-    /// its capture order (what a call passes after the arguments).
-    fn push_cells(&mut self, f: &mut FnState, id: FnId, span: Span) -> Result<(), CompileError> {
+    /// Copies what user function `id` captures (cells, or the values of variables
+    /// captured by value) into new registers on top, in its capture order (what a call
+    /// passes after the arguments).
+    fn push_captures(&mut self, f: &mut FnState, id: FnId, span: Span) -> Result<(), CompileError> {
         for &capture in &self.info.fns[id as usize].captures {
-            let Some(Place::Cell(cell)) = self.places[capture as usize] else {
-                unreachable!("a captured variable has a cell wherever it can be captured")
+            let (Some(Place::Cell(src)) | Some(Place::Reg(src))) = self.places[capture as usize]
+            else {
+                unreachable!("a captured variable is in a register wherever it can be captured")
             };
             let reg = f.alloc(span)?;
-            f.emit_mov(reg, cell, span);
+            f.emit_mov(reg, src, span);
         }
         Ok(())
+    }
+
+    /// Whether variable `decl` lives in a cell: captured, and not by value.
+    fn in_cell(&self, decl: DeclId) -> bool {
+        let info = &self.info.decls[decl as usize];
+        info.captured && !info.by_value
     }
 
     /// Allocates the global slot of `decl`.
@@ -330,7 +341,7 @@ impl Compiler<'_> {
         // cell per iteration, so each iteration's closures keep their own variables.
         for stmt in stmts {
             if let Stmt::Let { decl, span, .. } = stmt {
-                if self.info.decls[*decl as usize].captured {
+                if self.in_cell(*decl) {
                     let reg = f.alloc(*span)?;
                     f.emit_new_cell_empty(reg, *span);
                     self.places[*decl as usize] = Some(Place::Cell(reg));

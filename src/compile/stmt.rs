@@ -15,7 +15,7 @@ impl Compiler<'_> {
             Stmt::Let {
                 decl, init, span, ..
             } => {
-                if self.info.decls[*decl as usize].captured {
+                if self.in_cell(*decl) {
                     return self.captured_let(f, *decl, init, *span);
                 }
                 if self.in_register(f, *decl) {
@@ -175,7 +175,7 @@ impl Compiler<'_> {
         let counter = f.alloc(span)?;
         f.emit_load_num(counter, 0.0, span);
         let item = f.alloc(span)?;
-        let captured = self.info.decls[decl as usize].captured;
+        let captured = self.in_cell(decl);
         self.places[decl as usize] = Some(if captured {
             Place::Cell(item)
         } else {

@@ -1,10 +1,13 @@
 //! Handlers of the `closure` opcodes: the cells of captured variables, and closures.
 //!
-//! Only variables that the checker found captured live in cells; a cell is shared by
-//! the frame declaring the variable and by every closure that refers to it, which is
-//! what makes captures by reference. A closure is its function and its cells; a call
-//! copies the cells into the registers after the arguments (see `call_value`), so the
-//! body reads them with the same `get_cell` as the declaring frame.
+//! Only variables that the checker found captured, and assigned after their
+//! initialization (or readable before it), live in cells; a cell is shared by the frame
+//! declaring the variable and by every closure that refers to it, which is what makes
+//! captures by reference. The other captured variables are copied: nothing can tell
+//! the difference, and they stay plain registers. A closure is its function and its
+//! captures; a call copies them into the registers after the arguments (see
+//! `call_value`), so the body reads a cell with the same `get_cell` as the declaring
+//! frame, and a copied value as a plain register.
 
 use std::rc::Rc;
 
@@ -15,6 +18,25 @@ use super::Vm;
 /// The message for a register that should hold a cell and does not (only ill-typed
 /// bytecode makes one).
 const NOT_A_CELL: &str = "internal error: captured variable without its cell";
+
+/// A new cell holding `value`. Out of line, like every constructor here: a handler whose
+/// local's address escapes (as an allocation's temporaries can) cannot tail-call the
+/// next handler, and the threaded loop then grew the stack by a frame per instruction
+/// until a 200k-closure loop overflowed it.
+#[inline(never)]
+fn new_cell_value(value: Value) -> Value {
+    Value::Cell(Rc::new(VarCell::new(value)))
+}
+
+/// The closure of user function `f` with the captures in `R[base..base+count]`.
+#[inline(never)]
+fn new_closure(cx: &Cx, f: u16, base: u8, count: u8) -> Value {
+    // The verifier keeps the window below the frame's register count.
+    let captures: Box<[Value]> = (base as usize..base as usize + count as usize)
+        .map(|r| cx.reg(r as u8).fast_clone())
+        .collect();
+    Value::Closure(Rc::new(Closure::new(f as u32, captures)))
+}
 
 impl Vm<'_> {
     /// The cell in register `r`.
@@ -42,13 +64,13 @@ impl ClosureHandlers for Vm<'_> {
     #[inline(always)]
     fn new_cell(&mut self, cx: &mut Cx, dst: u8, src: u8) -> Flow {
         let value = cx.reg(src).fast_clone();
-        cx.set(dst, Value::Cell(Rc::new(VarCell::new(value))));
+        cx.set(dst, new_cell_value(value));
         Flow::Next
     }
 
     #[inline(always)]
     fn new_cell_empty(&mut self, cx: &mut Cx, dst: u8) -> Flow {
-        cx.set(dst, Value::Cell(Rc::new(VarCell::new(Value::Uninit))));
+        cx.set(dst, new_cell_value(Value::Uninit));
         Flow::Next
     }
 
@@ -83,22 +105,14 @@ impl ClosureHandlers for Vm<'_> {
             Some(cell) => cell.get(),
             None => return self.fail(cx, NOT_A_CELL.to_string()),
         };
-        cx.set(cell, Value::Cell(Rc::new(VarCell::new(value))));
+        cx.set(cell, new_cell_value(value));
         Flow::Next
     }
 
     #[inline(always)]
     fn make_closure(&mut self, cx: &mut Cx, dst: u8, f: u16, base: u8, count: u8) -> Flow {
-        let mut cells = Vec::with_capacity(count as usize);
-        // The verifier keeps the window below the frame's register count.
-        for r in base as usize..base as usize + count as usize {
-            match Self::cell(cx, r as u8) {
-                Some(cell) => cells.push(Rc::clone(cell)),
-                None => return self.fail(cx, NOT_A_CELL.to_string()),
-            }
-        }
-        let closure = Closure::new(f as u32, cells.into_boxed_slice());
-        cx.set(dst, Value::Closure(Rc::new(closure)));
+        let closure = new_closure(cx, f, base, count);
+        cx.set(dst, closure);
         Flow::Next
     }
 }

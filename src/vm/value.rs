@@ -313,32 +313,32 @@ impl Drop for VarCell {
     }
 }
 
-/// A function value with the variables it captured: user function `func` and one cell
-/// per entry of its capture list (in that order; a call copies them into the
-/// registers after the arguments).
+/// A function value with what it captured: user function `func` and one value per
+/// entry of its capture list, in that order (a cell for a variable shared by
+/// reference, the value itself for one captured by value); a call copies them into
+/// the registers after the arguments.
 #[derive(Debug)]
 pub struct Closure {
     pub func: u32,
-    pub cells: Box<[Rc<VarCell>]>,
+    pub captures: Box<[Value]>,
 }
 
 impl Closure {
-    pub fn new(func: u32, cells: Box<[Rc<VarCell>]>) -> Closure {
-        heap::acquire(Closure::footprint(cells.len()));
-        Closure { func, cells }
+    pub fn new(func: u32, captures: Box<[Value]>) -> Closure {
+        heap::acquire(Closure::footprint(captures.len()));
+        Closure { func, captures }
     }
 
-    fn footprint(cells: usize) -> usize {
-        rc_allocation::<Closure>() + cells * size_of::<Rc<VarCell>>()
+    fn footprint(captures: usize) -> usize {
+        rc_allocation::<Closure>() + captures * size_of::<Value>()
     }
 }
 
 impl Drop for Closure {
     fn drop(&mut self) {
-        heap::release(Closure::footprint(self.cells.len()));
-        if !self.cells.is_empty() {
-            let cells = std::mem::take(&mut self.cells);
-            dismantle(cells.into_vec().into_iter().map(Value::Cell).collect());
+        heap::release(Closure::footprint(self.captures.len()));
+        if self.captures.iter().any(Value::holds_values) {
+            dismantle(std::mem::take(&mut self.captures).into_vec());
         }
     }
 }
@@ -376,8 +376,8 @@ pub(super) fn dismantle(mut pending: Vec<Value>) {
             }
             Value::Closure(closure) => {
                 if let Some(mut closure) = Rc::into_inner(closure) {
-                    let cells = std::mem::take(&mut closure.cells);
-                    pending.extend(cells.into_vec().into_iter().map(Value::Cell));
+                    let captures = std::mem::take(&mut closure.captures).into_vec();
+                    pending.extend(captures.into_iter().filter(Value::holds_values));
                 }
             }
             _ => {}
