@@ -921,3 +921,48 @@ fn maps_pass_to_script_functions_and_nan_keys_are_refused() {
     let wrong = Dynamic::Map(vec![("a".into(), 1.0.into())]);
     assert!(e.call::<f64>("size", (wrong,)).is_err());
 }
+
+/// Closures cross the host boundary (issue 13): a closure the script returns keeps its
+/// captured variables, can be called later from the host, and can go back into the
+/// script; a function of another script is refused.
+#[test]
+fn closures_returned_to_the_host_are_called_later() {
+    let (mut e, out) = engine();
+    e.eval::<()>(
+        "fn counter(step: number) -> () -> number { var n = 0; return fn () -> number { n += step; return n; }; }
+         fn twice(f: () -> number) -> number { f(); return f(); }
+         fn adder(k: number) -> (number) -> number { return fn (x: number) -> number { print(x + k); return x + k; }; }",
+    )
+    .unwrap();
+    let Dynamic::Function(next) = e.call::<Dynamic>("counter", (5,)).unwrap() else {
+        panic!("a closure")
+    };
+    assert_eq!(next.name(), "<fn>");
+    assert_eq!(e.call_function::<f64>(&next, ()).unwrap(), 5.0);
+    assert_eq!(e.call_function::<f64>(&next, ()).unwrap(), 10.0);
+    // Back into the script: the same captured `n`.
+    let again = e
+        .call::<f64>("twice", vec![Dynamic::Function(next.clone())])
+        .unwrap();
+    assert_eq!(again, 20.0);
+    assert_eq!(e.call_function::<f64>(&next, ()).unwrap(), 25.0);
+    let Dynamic::Function(add3) = e.call::<Dynamic>("adder", (3,)).unwrap() else {
+        panic!("a closure")
+    };
+    assert_eq!(e.call_function::<f64>(&add3, (4,)).unwrap(), 7.0);
+    assert_eq!(out.take(), "7\n");
+    let error = e.call_function::<f64>(&add3, ("4",)).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Conversion);
+    let error = e.call_function::<f64>(&add3, ()).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Conversion);
+    // A new script: the closure belonged to the old one.
+    e.eval::<()>("let unrelated = 1;").unwrap();
+    let error = e.call_function::<f64>(&next, ()).unwrap_err();
+    assert!(
+        error
+            .message()
+            .contains("not a function of the current script"),
+        "{}",
+        error.message()
+    );
+}

@@ -3,8 +3,9 @@
 //! A grammar-aware generator (`generated/strategy.rs` builds typed trees with proptest,
 //! `generated/print.rs` prints them as source, see its module doc for what keeps the
 //! programs well typed and terminating) writes programs that use numbers, strings,
-//! bools, null, arrays, functions as values, the prelude, every statement form, nested
-//! and recursive functions, globals, locals and shadowing. For each program:
+//! bools, null, arrays, functions as values, function expressions that capture
+//! locals, parameters and loop variables (and assign them), the prelude, every
+//! statement form, nested and recursive functions, globals, locals and shadowing. For each program:
 //! - it must compile (a rejection is a bug of the generator or of the checker);
 //! - nothing may panic;
 //! - a metered run (instruction budget, optimized and not) comes first; a program
@@ -98,6 +99,7 @@ const FEATURES: &[(&str, &str)] = &[
     ("continue", "continue;"),
     ("else if", "} else if ("),
     ("nested fn", "fn h"),
+    ("fn expression", "(fn ("),
     ("recursion", "(depth"),
     ("deep recursion", "deep(min("),
     ("side effects", "fxn("),

@@ -79,9 +79,27 @@ enum Target {
 }
 
 impl Function {
-    /// The function's name.
+    /// The function's name (`<fn>` for a function expression).
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The function index and captures of this user function, if it belongs to
+    /// `module`.
+    pub(crate) fn in_module(&self, module: &Rc<VerifiedModule>) -> Option<(u32, Vec<Value>)> {
+        match &self.target {
+            Target::User {
+                index,
+                closure,
+                module: m,
+            } if std::ptr::eq(m.as_ptr(), Rc::as_ptr(module)) => {
+                let captures = closure
+                    .as_ref()
+                    .map_or_else(Vec::new, |c| c.captures.to_vec());
+                Some((*index, captures))
+            }
+            _ => None,
+        }
     }
 }
 

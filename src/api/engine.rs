@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use super::convert::{to_dynamic, to_value, Dynamic, FromAtlas, IntoAtlas};
+use super::convert::{to_dynamic, to_value, Dynamic, FromAtlas, Function, IntoAtlas};
 use super::error::{Error, ErrorKind};
 use super::native::{HostFunction, IntoArgs};
 use super::unit::{compile_unit, SourceMap, Unit, UnitOptions};
@@ -764,6 +764,60 @@ impl Engine {
         let Type::Func(signature) = &function.ty else {
             return Err(usage(format!("'{name}' is not a function")));
         };
+        let (index, signature) = (function.index, Rc::clone(signature));
+        self.call_index(&script, name, index, &[], &signature, args)
+    }
+
+    /// Calls a function value that came out of the current script (a result of
+    /// [`Engine::call`] or [`Engine::eval`], a global, an argument a host function
+    /// received), closures included: a closure the script returned keeps its captured
+    /// variables, and calls of it see and change them. Arguments and result are checked
+    /// against the function's type, as for [`Engine::call`].
+    ///
+    /// ```
+    /// use atlas::{Dynamic, Engine};
+    ///
+    /// let mut engine = Engine::new();
+    /// engine.eval::<()>("fn counter() -> () -> number { var n = 0; return fn () -> number { n++; return n; }; }").unwrap();
+    /// let Dynamic::Function(next) = engine.call::<Dynamic>("counter", ()).unwrap() else { panic!() };
+    /// assert_eq!(engine.call_function::<f64>(&next, ()).unwrap(), 1.0);
+    /// assert_eq!(engine.call_function::<f64>(&next, ()).unwrap(), 2.0);
+    /// ```
+    pub fn call_function<T: FromAtlas>(
+        &mut self,
+        function: &Function,
+        args: impl IntoArgs,
+    ) -> Result<T, Error> {
+        let name = function.name().to_string();
+        let Some(current) = &self.current else {
+            return Err(usage(format!(
+                "cannot call '{name}': no script has run (use Engine::run or Engine::eval first)"
+            )));
+        };
+        let script = current.script.clone();
+        let Some((index, captures)) = function.in_module(&script.unit.module) else {
+            return Err(usage(format!(
+                "cannot call '{name}': it is not a function of the current script"
+            )));
+        };
+        let Some(Type::Func(signature)) = script.unit.fn_types.get(index as usize) else {
+            return Err(usage(format!("cannot call '{name}': unknown function")));
+        };
+        let signature = signature.clone();
+        self.call_index(&script, &name, index, &captures, &signature, args)
+    }
+
+    /// Calls user function `index` of `script` with `captures` after the arguments.
+    fn call_index<T: FromAtlas>(
+        &mut self,
+        script: &Script,
+        name: &str,
+        index: u32,
+        captures: &[Value],
+        signature: &crate::types::FnType,
+        args: impl IntoArgs,
+    ) -> Result<T, Error> {
+        let unit = &script.unit;
         let args = args
             .into_args()
             .map_err(|e| conversion(format!("calling '{name}': {e}")))?;
@@ -796,14 +850,13 @@ impl Engine {
                 )));
             }
         }
-        let index = function.index;
         let globals = self
             .current
             .as_mut()
             .map(|c| std::mem::take(&mut c.globals))
             .unwrap_or_default();
-        let (result, globals) = self.with_vm(&script, globals, false, |vm| {
-            vm.call_function(index, &values)
+        let (result, globals) = self.with_vm(script, globals, false, |vm| {
+            vm.call_function(index, captures, &values)
         });
         self.store_host_globals(unit, &globals);
         if let Some(current) = &mut self.current {

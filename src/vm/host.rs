@@ -176,12 +176,22 @@ impl<'out> Vm<'out> {
     /// has checked against its signature, and returns what it returned (for a void
     /// function, whatever its register 0 holds: ignore it). The trace of an error ends
     /// at the called function.
-    pub fn call_function(&mut self, f: u32, args: &[Value]) -> Result<Value, RuntimeError> {
+    ///
+    /// `captures` are what a closure of `f` captured (empty for a plain function); they
+    /// go into the registers after the arguments, as a call of the closure puts them.
+    pub fn call_function(
+        &mut self,
+        f: u32,
+        captures: &[Value],
+        args: &[Value],
+    ) -> Result<Value, RuntimeError> {
         let module = Rc::clone(&self.module);
         let Some(callee) = module.functions.get(f as usize) else {
             return Err(host_error(format!("no function {f}")));
         };
-        if callee.arity as usize != args.len() {
+        if callee.arity as usize != args.len()
+            || args.len() + captures.len() > callee.num_regs as usize
+        {
             return Err(host_error(format!(
                 "'{}' takes {} arguments, not {}",
                 callee.name,
@@ -204,8 +214,9 @@ impl<'out> Vm<'out> {
                 trace: Vec::new(),
             });
         };
-        for (i, arg) in args.iter().enumerate() {
-            // SAFETY: the frame has num_regs >= arity = args.len() registers from `regs`.
+        for (i, arg) in args.iter().chain(captures).enumerate() {
+            // SAFETY: the frame has num_regs >= args.len() + captures.len() registers
+            // from `regs` (checked above).
             unsafe { *regs.add(i) = arg.clone() };
         }
         let mut cx = Cx {

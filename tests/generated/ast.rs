@@ -227,6 +227,11 @@ pub enum Expr {
     CallVar(Ty, u8, Vec<Expr>),
     /// A call of a function-typed expression (`fs[0](x)`, `pick(n)(x)`).
     Apply(Box<Expr>, Vec<Expr>),
+    /// A function expression of this (function) type: its parameters' names, an
+    /// optional assignment to a number variable it may capture (`v = e;`), and the
+    /// value it returns (unused for a void one). Its body reads the variables visible
+    /// where it is written, so it captures locals, loop variables and parameters.
+    Lambda(Ty, Vec<u8>, Option<(u8, Box<Expr>)>, Box<Expr>),
     Paren(Box<Expr>),
     /// `fxn(e)` (a number) or `fxs(e)` (a string): `e`, after changing the shared
     /// array `fx`.

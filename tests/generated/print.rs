@@ -509,6 +509,9 @@ impl Printer {
                 (format!("{c}({})", parts.join(", ")), POSTFIX)
             }
             Expr::Paren(x) => (paren(self.expr(x, false).0), PRIMARY),
+            Expr::Lambda(ty, names, assign, result) => {
+                (self.lambda(ty, names, assign.as_ref(), result), PRIMARY)
+            }
             Expr::Deep(n, f) => {
                 let n = self.text(n, false);
                 let f = self.text(f, false);
@@ -520,6 +523,65 @@ impl Printer {
             }
             Expr::Clock => ("clock() >= 0".to_string(), BinOp::Ge.prec()),
         }
+    }
+
+    /// A function expression (in parentheses: it may be called on the spot). Its body
+    /// sees the variables visible here, and captures the locals among them; since a
+    /// function body sees its whole block, no later declaration of this block may
+    /// reuse their names.
+    fn lambda(
+        &mut self,
+        ty: &Ty,
+        names: &[u8],
+        assign: Option<&(u8, Box<Expr>)>,
+        result: &Expr,
+    ) -> String {
+        let Ty::Fn(params, ret) = ty else {
+            unreachable!("a lambda has a function type")
+        };
+        let mut scope = Scope::default();
+        let mut texts = Vec::new();
+        for (k, (pty, pick)) in params.iter().zip(names).enumerate() {
+            let n = PARAMS[*pick as usize % PARAMS.len()];
+            let pname = if scope.vars.iter().any(|v| v.name == n) {
+                format!("p{k}")
+            } else {
+                n.to_string()
+            };
+            texts.push(format!("{pname}: {pty}"));
+            scope.vars.push(Var {
+                name: pname,
+                ty: pty.clone(),
+                assignable: true,
+                shared: false,
+            });
+        }
+        let visible: Vec<String> = self.visible().iter().map(|v| v.name.clone()).collect();
+        if let Some(last) = self.cx.scopes.last_mut() {
+            last.reserved.extend(visible);
+        }
+        let outer = Cx {
+            loops: Vec::new(),
+            ret: Some((**ret).clone()),
+            this: None,
+            in_fn: true,
+            ..self.cx.clone()
+        };
+        let saved = std::mem::replace(&mut self.cx, outer);
+        self.cx.scopes.push(scope);
+        let mut body = String::new();
+        if let Some((pick, value)) = assign {
+            if let Some(target) = self.pick_var(&Ty::Num, *pick, true) {
+                let v = self.text(value, true);
+                body.push_str(&format!("{target} = {v}; "));
+            }
+        }
+        if **ret != Ty::Void {
+            let r = self.text(result, true);
+            body.push_str(&format!("return {r}; "));
+        }
+        self.cx = saved;
+        format!("(fn ({}) -> {ret} {{ {body}}})", texts.join(", "))
     }
 
     fn text(&mut self, e: &Expr, expect: bool) -> String {

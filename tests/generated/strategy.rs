@@ -406,6 +406,24 @@ fn build_expr(ty: &Ty, depth: u32) -> BoxedStrategy<Expr> {
         return union(arms);
     }
     let d = depth - 1;
+    if let Ty::Fn(params, ret) = ty {
+        let t = ty.clone();
+        let result = if **ret == Ty::Void {
+            Just(Expr::Null).boxed()
+        } else {
+            expr(ret, d)
+        };
+        let assign = proptest::option::weighted(0.3, (any::<u8>(), expr(&Ty::Num, d)));
+        arms.push((
+            3,
+            (vec(any::<u8>(), params.len()), assign, result)
+                .prop_map(move |(names, assign, result)| {
+                    let assign = assign.map(|(pick, e)| (pick, Box::new(e)));
+                    Expr::Lambda(t.clone(), names, assign, Box::new(result))
+                })
+                .boxed(),
+        ));
+    }
     let num = || expr(&Ty::Num, d);
     let string = || expr(&Ty::Str, d);
     let boolean = || expr(&Ty::Bool, d);
