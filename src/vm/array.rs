@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use super::dispatch::{ArrayHandlers, Cx, Flow};
+use super::dispatch::{store, ArrayHandlers, Cx, Flow};
 use super::sort::{self, MergeSort, Step};
 use super::value::Value;
 use super::Vm;
@@ -145,28 +145,33 @@ impl ArrayHandlers for Vm<'_> {
     #[inline(always)]
     fn set_index(&mut self, cx: &mut Cx, arr: u8, index: u8, src: u8) -> Flow {
         let i = cx.num(index);
-        let stored = match cx.reg(arr) {
-            Value::Array(items) => {
-                let mut items = items.elements_mut();
-                let len = items.len();
-                match (element_index(i, len), cx.reg(src)) {
-                    // A number over a number: just the payload, nothing to drop.
-                    (Some(k), Value::Num(n)) if matches!(items[k], Value::Num(_)) => {
-                        items[k] = Value::Num(*n);
-                        Ok(None)
-                    }
-                    // The old element is dropped after the borrow ends (below), so a
-                    // destructor never runs while the array is borrowed.
-                    (Some(k), item) => Ok(Some(std::mem::replace(&mut items[k], item.clone()))),
-                    (None, _) => Err(len),
-                }
-            }
-            _ => Err(0),
+        let Value::Array(items) = cx.reg(arr) else {
+            return self.fail(cx, index_error(i, 0));
         };
-        match stored {
-            Ok(_old) => Flow::Next,
-            Err(len) => self.fail(cx, index_error(i, len)),
-        }
+        let mut items = items.elements_mut();
+        let len = items.len();
+        let Some(k) = element_index(i, len) else {
+            drop(items);
+            return self.fail(cx, index_error(i, len));
+        };
+        let old = match (&mut items[k], cx.reg(src)) {
+            // A number over a number: just the payload, nothing to drop.
+            (Value::Num(slot), Value::Num(n)) => {
+                *slot = *n;
+                return Flow::Next;
+            }
+            // Nothing to drop: no call of the drop glue (see `store`).
+            (slot, item) if slot.is_plain() => {
+                store(slot, item.clone());
+                return Flow::Next;
+            }
+            (slot, item) => std::mem::replace(slot, item.clone()),
+        };
+        // The old element is dropped after the borrow ends, so a destructor never runs
+        // while the array is borrowed.
+        drop(items);
+        drop(old);
+        Flow::Next
     }
 
     #[inline(always)]

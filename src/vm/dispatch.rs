@@ -102,7 +102,7 @@ impl Cx {
 
     #[inline(always)]
     pub fn set(&mut self, r: u8, value: Value) {
-        *self.reg_mut(r) = value;
+        store(self.reg_mut(r), value);
     }
 
     /// The number in register `r`. The checker proved it is one; bytecode that lies
@@ -153,6 +153,19 @@ impl Cx {
     pub fn regs_from(&self, base: u8, count: u8) -> &[Value] {
         // SAFETY: base + count <= num_regs (verifier).
         unsafe { std::slice::from_raw_parts(self.regs.add(base as usize), count as usize) }
+    }
+}
+
+/// `*slot = value`, without the drop glue when the old value has nothing to drop. With
+/// closures and cells in `Value`, its drop glue stopped being inlined into the handlers,
+/// and every register or element write called it: `sieve.at` ran 4.6% and
+/// `bubble_sort.at` 8.5% more instructions (callgrind) until writes checked first.
+#[inline(always)]
+pub fn store(slot: &mut Value, value: Value) {
+    if slot.is_plain() {
+        std::mem::forget(std::mem::replace(slot, value));
+    } else {
+        *slot = value;
     }
 }
 

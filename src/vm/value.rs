@@ -432,6 +432,20 @@ impl Value {
         Value::Array(Rc::new(Array::new(items)))
     }
 
+    /// Whether this value owns nothing (no `Rc`): dropping it does nothing.
+    #[inline(always)]
+    pub fn is_plain(&self) -> bool {
+        matches!(
+            self,
+            Value::Null
+                | Value::Bool(_)
+                | Value::Num(_)
+                | Value::Func(_)
+                | Value::Native(_)
+                | Value::Uninit
+        )
+    }
+
     /// Whether dropping this value may drop other values it holds (arrays, maps,
     /// closures and cells): those are dropped through [`dismantle`].
     #[inline]
