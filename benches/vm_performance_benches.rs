@@ -144,7 +144,16 @@ fn program(category: &'static str, name: impl Into<String>, source: impl Into<St
     }
 }
 
-const CATEGORIES: &[&str] = &["arithmetic", "calls", "loops", "arrays", "strings", "large"];
+const CATEGORIES: &[&str] = &[
+    "arithmetic",
+    "calls",
+    "loops",
+    "arrays",
+    "maps",
+    "closures",
+    "strings",
+    "large",
+];
 
 const FIB: &str = "fn fib(n: number) -> number {\n    if (n < 2) {\n        return n;\n    }\n    return fib(n - 1) + fib(n - 2);\n}\n";
 
@@ -298,6 +307,27 @@ fn programs() -> Vec<Program> {
             "maps",
             "insert_remove_iterate",
             "var m: map<number, number> = {};\nvar s = 0;\nfor (var r = 0; r < 20; r++) {\n    for (var i = 0; i < 500; i++) {\n        m[i] = r;\n    }\n    for k in m {\n        s += m[k];\n    }\n    for (var i = 0; i < 500; i += 2) {\n        remove(m, i);\n    }\n}\nprint(s + len(keys(m)) + len(values(m)));\n",
+        ),
+        // ---- closures ----
+        program(
+            "closures",
+            "counters",
+            "fn counter(step: number) -> () -> number {\n    var n = 0;\n    return fn () -> number {\n        n += step;\n        return n;\n    };\n}\nvar total = 0;\nfor (var i = 0; i < 20000; i++) {\n    let c = counter(i % 5 + 1);\n    c();\n    total += c();\n}\nprint(total);\n",
+        ),
+        program(
+            "closures",
+            "loop_variables",
+            "var fs: ((number) -> number)[] = [];\nfor (var k = 0; k < 50; k++) {\n    push(fs, fn (x: number) -> number { return x * k; });\n}\nvar s = 0;\nfor (var r = 0; r < 1000; r++) {\n    for f in fs {\n        s += f(r);\n    }\n}\nprint(s);\n",
+        ),
+        program(
+            "closures",
+            "shared_cell",
+            "fn run(n: number) -> number {\n    var total = 0;\n    fn add(x: number) -> void {\n        total += x;\n    }\n    for (var i = 0; i < n; i++) {\n        add(i % 7);\n    }\n    return total;\n}\nprint(run(50000));\n",
+        ),
+        program(
+            "closures",
+            "compose",
+            "fn compose(f: (number) -> number, g: (number) -> number) -> (number) -> number {\n    return fn (x: number) -> number { return f(g(x)); };\n}\nlet inc = fn (x: number) -> number { return x + 1; };\nvar h = inc;\nfor (var i = 0; i < 20; i++) {\n    h = compose(h, inc);\n}\nvar s = 0;\nfor (var r = 0; r < 2000; r++) {\n    s += h(r);\n}\nprint(s);\n",
         ),
         // ---- strings ----
         program(

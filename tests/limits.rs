@@ -260,3 +260,51 @@ fn memory_ceiling_stops_unmetered_runs(
     let big = "let xs: number[] = []; for (var i = 0; i < 300000; i++) { push(xs, i); }";
     run_module(compile(big), Options::default(), &mut Vec::new()).expect("no ceiling now");
 }
+
+/// 100 MB through `readAll` (issue 13): under `--max-memory` a clean runtime error at the
+/// call, quickly; with room for it, the whole text.
+#[rstest]
+#[case::over_the_limit("50M", 70, "")]
+#[case::within_the_limit("400M", 0, "100000000\n")]
+fn read_all_of_100_mb(#[case] limit: &str, #[case] code: i32, #[case] stdout: &str) {
+    use std::io::Write;
+    use std::process::Stdio;
+    let dir = std::env::temp_dir().join(format!("atlas-read-all-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("read_all_{limit}.at"));
+    std::fs::write(&path, "let text = readAll();\nprint(len(text));\n").unwrap();
+    let start = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_atlas"))
+        .args(["run", "--max-memory", limit])
+        .arg(&path)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        let chunk = vec![b'a'; 1 << 20];
+        for _ in 0..100_000_000 / chunk.len() {
+            // The run may stop reading early (the limit): a broken pipe is expected.
+            if stdin.write_all(&chunk).is_err() {
+                return;
+            }
+        }
+        let _ = stdin.write_all(&chunk[..100_000_000 % chunk.len()]);
+    });
+    let output = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(code), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), stdout);
+    if code == 70 {
+        assert!(
+            stderr.contains("memory limit of 52428800 bytes reached"),
+            "{stderr}"
+        );
+        assert!(stderr.contains(":1:12"), "{stderr}");
+    }
+    assert!(start.elapsed() < Duration::from_secs(20));
+}
