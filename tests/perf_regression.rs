@@ -624,9 +624,18 @@ fn push_grows_geometrically(#[values(BASELINE, OPTIMIZED)] config: Config) {
     );
 }
 
+/// Allocations allowed where `measured` were counted when the bound was written: the
+/// same headroom as the instruction bounds (about 15%), and at least one more, so that
+/// an unrelated change of one allocation does not fail the test but a per-element one
+/// does.
+fn allocation_bound(measured: u64) -> u64 {
+    measured + (measured * 15).div_ceil(100).max(1)
+}
+
 /// `map`, `filter`, `reduce`, `slice` and `concat` allocate a bounded number of times per
-/// call, and doubling the array's length adds at most a couple of allocations (one more
-/// doubling of the result), never one per element.
+/// call (the case gives what was measured; see `allocation_bound`), and doubling the
+/// array's length adds at most a couple of allocations (one more doubling of the result),
+/// never one per element.
 #[rstest]
 #[case::map("map(xs, double)", 12)]
 #[case::filter("filter(xs, even)", 11)]
@@ -647,9 +656,10 @@ fn array_functions_allocate_per_call_not_per_element(
         twice.count - once.count
     };
     let (short, long) = (per_call(1000), per_call(2000));
+    let bound = allocation_bound(per_call_on_1000);
     assert!(
-        short <= per_call_on_1000,
-        "`{call}` on 1000 elements allocates {short} times per call (bound {per_call_on_1000})"
+        short <= bound,
+        "`{call}` on 1000 elements allocates {short} times per call (bound {bound}, measured {per_call_on_1000})"
     );
     assert!(
         long <= short + 2,
@@ -657,9 +667,10 @@ fn array_functions_allocate_per_call_not_per_element(
     );
 }
 
-/// Building strings allocates a bounded number of times per new string (bounds for the
-/// baseline and the optimized configuration: the optimized one renders a `+` chain with
-/// its `str(x)` parts into one new string).
+/// Building strings allocates a bounded number of times per new string (the counts
+/// measured for the baseline and the optimized configuration, with the headroom of
+/// `allocation_bound`: the optimized one renders a `+` chain with its `str(x)` parts
+/// into one new string).
 #[rstest]
 #[case::concat("t = \"item-\" + \"x\";", 2, 2)]
 #[case::number_to_string("t = str(i);", 3, 3)]
@@ -671,11 +682,11 @@ fn string_building_allocates_boundedly(
     #[case] optimized_bound: u64,
     #[values(BASELINE, OPTIMIZED)] config: Config,
 ) {
-    let bound = if config.optimize {
+    let bound = allocation_bound(if config.optimize {
         optimized_bound
     } else {
         baseline_bound
-    };
+    });
     let template = format!(
         "var t = \"\";\nvar n = 0;\nfor (var i = 0; i < {{N}}; i++) {{ {stmt} n += len(t); }}\nprint(n > 0);"
     );

@@ -116,7 +116,7 @@ fn check_consistency(profile: &Profile, source: &str) {
     let wall = profile.wall_time_ns();
     assert!(wall > 0.0);
     for f in profile.functions() {
-        assert!(f.self_ns >= 0.0 && f.total_ns >= 0.0, "{f:?}");
+        assert!(f.self_ns >= 0.0, "{f:?}");
         assert!(f.total_ns + 1.0 >= f.self_ns, "total includes self: {f:?}");
         // Recursion counted once: no function's total exceeds the run.
         assert!(f.total_ns <= wall * 1.001 + 1.0, "{f:?} wall {wall}");
@@ -523,6 +523,7 @@ fn check_schema(doc: &Json) {
         let mut sum = 0;
         let mut previous = u64::MAX;
         let mut time_share = 0.0;
+        let mut time_sum = 0.0;
         for row in rows {
             string(&row["name"]);
             let count = integer(&row["count"]);
@@ -530,7 +531,9 @@ fn check_schema(doc: &Json) {
             previous = count;
             sum += count;
             share(&row["share"]);
-            assert!(number(&row["time_ns"]) >= 0.0);
+            let time = number(&row["time_ns"]);
+            assert!(time >= 0.0);
+            time_sum += time;
             time_share += share(&row["time_share"]);
             if list == "opcodes" {
                 let category = string(&row["category"]);
@@ -541,6 +544,11 @@ fn check_schema(doc: &Json) {
             }
         }
         assert_eq!(sum, total, "{list} add up to the instructions");
+        let wall = number(&totals["wall_time_ns"]);
+        assert!(
+            (time_sum - wall).abs() <= wall * 1e-3 + 1.0,
+            "{list} times add up to {time_sum}, not the wall time {wall}"
+        );
         assert!(
             (time_share - 1.0).abs() < 1e-6,
             "{list} time shares: {time_share}"
@@ -559,7 +567,12 @@ fn check_schema(doc: &Json) {
         assert!(self_time <= previous, "functions sorted by self time");
         previous = self_time;
         share(&f["self_share"]);
-        assert!(number(&f["total_time_ns"]) >= 0.0);
+        let total_time = number(&f["total_time_ns"]);
+        assert!(total_time + 1.0 >= self_time, "total includes self: {name}");
+        assert!(
+            total_time <= number(&totals["wall_time_ns"]) * 1.001 + 1.0,
+            "{name}: no total exceeds the run"
+        );
         share(&f["total_share"]);
     }
     assert_eq!(sum, total);
@@ -598,6 +611,20 @@ fn check_schema(doc: &Json) {
         integer(&node["calls"]);
         sum += integer(&node["self_instructions"]);
         assert!(number(&node["self_time_ns"]) >= 0.0);
+    }
+    // A function's own time is the sum over its nodes of the call tree.
+    for f in functions {
+        let name = string(&f["name"]);
+        let self_time: f64 = tree
+            .iter()
+            .filter(|n| string(&n["function"]) == name)
+            .map(|n| number(&n["self_time_ns"]))
+            .sum();
+        let expected = number(&f["self_time_ns"]);
+        assert!(
+            (self_time - expected).abs() <= expected * 1e-3 + 1.0,
+            "{name}: nodes' self time {self_time}, function's {expected}"
+        );
     }
     assert_eq!(sum, total);
     // Calls of a function are the sums over its nodes.
