@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use crate::check::{self, CheckInfo};
 use crate::compile::{self, CompileOptions};
-use crate::diag::{CompileError, RuntimeError};
+use crate::diag::{for_terminal, shown_message, terminal_escape, CompileError, RuntimeError};
 use crate::span::{LineIndex, Span};
 use crate::syntax::ast::Program;
 use crate::syntax::parser;
@@ -129,27 +129,34 @@ impl<'a> SourceFile<'a> {
             (from, from + SNIPPET_WIDTH)
         };
         let byte_at = |n: usize| text.char_indices().nth(n).map_or(text.len(), |(i, _)| i);
-        let shown = &text[byte_at(from)..byte_at(to)];
+        let raw = &text[byte_at(from)..byte_at(to)];
+        // Control and bidi characters are shown escaped (`crate::diag::terminal_escape`),
+        // so each character takes `width` columns.
+        let width = |c: char| terminal_escape(c).map_or(1, |e| e.len());
+        let shown = for_terminal(raw);
         let open = if from > 0 { "..." } else { "" };
         let close = if to < line_chars { "..." } else { "" };
         // Keep tabs in the caret line so it lines up under the text.
-        let lead: String = " ".repeat(open.len())
-            + &shown
-                .chars()
-                .take(col - 1 - from)
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
-                .collect::<String>();
-        let rest_of_line = to.saturating_sub(col - 1);
-        let span_chars = self
+        let mut lead = " ".repeat(open.len());
+        for c in raw.chars().take(col - 1 - from) {
+            if c == '\t' {
+                lead.push('\t');
+            } else {
+                lead.push_str(&" ".repeat(width(c)));
+            }
+        }
+        let rest_of_line: usize = raw.chars().skip(col - 1 - from).map(width).sum();
+        let span_width: usize = self
             .text
             .get(span.start as usize..span.end as usize)
             .map_or(1, |s| {
                 s.chars()
                     .take_while(|&c| c != '\n')
                     .take(SNIPPET_WIDTH)
-                    .count()
+                    .map(width)
+                    .sum()
             });
-        let carets = "^".repeat(span_chars.clamp(1, rest_of_line.max(1)));
+        let carets = "^".repeat(span_width.clamp(1, rest_of_line.max(1)));
         let _ = writeln!(
             out,
             "{}{number} |{} {open}{shown}{close}",
@@ -173,7 +180,7 @@ impl<'a> SourceFile<'a> {
             style.error,
             style.reset,
             style.bold,
-            error.message,
+            shown_message(&error.message),
             style.reset
         );
         self.snippet(&mut out, error.span, style);
@@ -186,7 +193,11 @@ impl<'a> SourceFile<'a> {
         let _ = writeln!(
             out,
             "{}error:{} {}{}{}",
-            style.error, style.reset, style.bold, error.message, style.reset
+            style.error,
+            style.reset,
+            style.bold,
+            shown_message(&error.message),
+            style.reset
         );
         let _ = writeln!(
             out,
