@@ -4,7 +4,8 @@
 //! `generated/print.rs` prints them as source, see its module doc for what keeps the
 //! programs well typed and terminating) writes programs that use numbers, strings,
 //! bools, null, arrays, functions as values, function expressions that capture
-//! locals, parameters and loop variables (and assign them), the prelude, every
+//! locals, parameters and loop variables (and assign them), `sort` with any comparator,
+//! the prelude, every
 //! statement form, nested and recursive functions, globals, locals and shadowing. For each program:
 //! - it must compile (a rejection is a bug of the generator or of the checker);
 //! - nothing may panic;
@@ -100,6 +101,7 @@ const FEATURES: &[(&str, &str)] = &[
     ("else if", "} else if ("),
     ("nested fn", "fn h"),
     ("fn expression", "(fn ("),
+    ("sort", "sort("),
     ("recursion", "(depth"),
     ("deep recursion", "deep(min("),
     ("side effects", "fxn("),

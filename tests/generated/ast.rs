@@ -288,6 +288,12 @@ pub enum Stmt {
         value: Expr,
     },
     Print(Expr),
+    /// `sort(xs, cmp)` of a visible number array, with a comparator of type
+    /// `(number, number) -> number` (a function expression, a function, or a variable).
+    Sort {
+        pick: u8,
+        cmp: Expr,
+    },
     Expr(Expr),
     /// A call of a `void` function.
     CallVoid(u8, u8, Vec<Expr>),

@@ -752,6 +752,12 @@ impl Printer {
                 let v = self.text(e, false);
                 self.line(&format!("print({v});"));
             }
+            Stmt::Sort { pick, cmp } => {
+                if let Some(xs) = self.pick_var(&Ty::arr(Ty::Num), *pick, false) {
+                    let c = self.text(cmp, true);
+                    self.line(&format!("sort({xs}, {c});"));
+                }
+            }
             Stmt::Expr(e) => {
                 let v = self.text(e, false);
                 self.line(&format!("{v};"));

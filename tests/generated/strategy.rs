@@ -685,6 +685,15 @@ fn build_stmt(ret: &Option<Ty>, depth: u32) -> BoxedStrategy<Stmt> {
         (7, any_expr(d).prop_map(Stmt::Print).boxed()),
         (1, any_expr(d + 1).prop_map(Stmt::Print).boxed()),
         (6, decl().prop_map(Stmt::Decl).boxed()),
+        (
+            1,
+            (
+                any::<u8>(),
+                expr(&Ty::func(vec![Ty::Num, Ty::Num], Ty::Num), d.max(1)),
+            )
+                .prop_map(|(pick, cmp)| Stmt::Sort { pick, cmp })
+                .boxed(),
+        ),
     ];
     // Assignments.
     let assign: Arms<Stmt> = value_types()
