@@ -3,7 +3,9 @@
 
 use atlas::diag::CompileError;
 use atlas::span::Span;
-use atlas::syntax::ast::{Block, Expr, ExprKind, LValue, Program, Res, Stmt, TypeAnn, UnOp};
+use atlas::syntax::ast::{
+    Block, Expr, ExprKind, FnDecl, LValue, Program, Res, Stmt, TypeAnn, UnOp,
+};
 use atlas::syntax::lexer::{lex, TokenKind};
 use atlas::syntax::parser::{parse, MAX_NESTING};
 use atlas::types::Type;
@@ -38,19 +40,7 @@ fn sexpr(e: &Expr) -> String {
             std::iter::once(sexpr(callee)).chain(args.iter().map(sexpr)),
         ),
         ExprKind::Index(a, i) => format!("(index {} {})", sexpr(a), sexpr(i)),
-        ExprKind::Func(f) => {
-            let params: Vec<String> = f
-                .params
-                .iter()
-                .map(|p| format!("{}:{}", p.name, ty(&p.ty)))
-                .collect();
-            format!(
-                "(lambda ({}) {} {})",
-                params.join(" "),
-                ty(&f.ret),
-                block(&f.body)
-            )
-        }
+        ExprKind::Func(f) => function("lambda", f),
     }
 }
 
@@ -76,6 +66,21 @@ fn ty(t: &TypeAnn) -> String {
     }
 }
 
+/// `(HEAD (p:T ...) R (block ...))`: a declaration (`fn name`) or an expression (`lambda`).
+fn function(head: &str, f: &FnDecl) -> String {
+    let params: Vec<String> = f
+        .params
+        .iter()
+        .map(|p| format!("{}:{}", p.name, ty(&p.ty)))
+        .collect();
+    format!(
+        "({head} ({}) {} {})",
+        params.join(" "),
+        ty(&f.ret),
+        block(&f.body)
+    )
+}
+
 fn block(b: &Block) -> String {
     list("block", b.stmts.iter().map(stmt))
 }
@@ -99,20 +104,7 @@ fn stmt(s: &Stmt) -> String {
                 .map_or(String::new(), |t| format!(":{}", ty(t)));
             format!("({keyword} {name}{ann} {})", sexpr(init))
         }
-        Stmt::Fn(f) => {
-            let params: Vec<String> = f
-                .params
-                .iter()
-                .map(|p| format!("{}:{}", p.name, ty(&p.ty)))
-                .collect();
-            format!(
-                "(fn {} ({}) {} {})",
-                f.name,
-                params.join(" "),
-                ty(&f.ret),
-                block(&f.body)
-            )
-        }
+        Stmt::Fn(f) => function(&format!("fn {}", f.name), f),
         Stmt::Expr(e) => sexpr(e),
         Stmt::Assign {
             target, op, value, ..
